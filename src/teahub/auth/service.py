@@ -1,0 +1,154 @@
+"""Users, tokens, sessions and the audit log: the use cases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from teahub.auth.models import ROLES, ApiToken, AuditEntry, User, UserStore, WebSession
+from teahub.auth.passwords import digest, hash_password, new_secret, verify_password
+from teahub.auth.principal import Principal
+from teahub.db.uow import UnitOfWork
+from teahub.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+
+
+def _principal(user: User) -> Principal:
+    return Principal(user.id, user.username, user.role, frozenset(s.location_code for s in user.stores))
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "role": user.role,
+        "stores": sorted(s.location_code for s in user.stores),
+        "active": user.active,
+        "created_at": user.created_at.isoformat(),
+    }
+
+
+def add_user(uow: UnitOfWork, username: str, role: str, stores: list[str] | None = None,
+             password: str | None = None) -> dict[str, Any]:
+    username = username.strip()
+    if not username:
+        raise ValidationFailed("a user needs a name", field="username")
+    if role not in ROLES:
+        raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", field="role")
+    stores = sorted(set(stores or []))
+    if role in ("manager", "clerk") and not stores:
+        raise ValidationFailed(f"a {role} needs at least one store", field="stores")
+    if password is not None and len(password) < 8:
+        raise ValidationFailed("a password needs at least 8 characters", field="password")
+    with uow:
+        if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise Conflict(f"user {username} already exists", field="username")
+        user = User(username=username, role=role, active=True,
+                    password_hash=hash_password(password) if password else None,
+                    stores=[UserStore(location_code=code) for code in stores])
+        uow.session.add(user)
+        uow.session.flush()
+        view = user_view(user)
+        uow.audit("user.created", "user", user.id, None, view)
+        uow.commit()
+        return view
+
+
+def set_password(uow: UnitOfWork, username: str, password: str) -> None:
+    if len(password) < 8:
+        raise ValidationFailed("a password needs at least 8 characters", field="password")
+    with uow:
+        user = _get_user(uow, username)
+        user.password_hash = hash_password(password)
+        uow.audit("user.password_set", "user", user.id, None, None)
+        uow.commit()
+
+
+def list_users(uow: UnitOfWork) -> list[dict[str, Any]]:
+    with uow.reading():
+        return [user_view(u) for u in uow.session.scalars(select(User).order_by(User.id))]
+
+
+def _get_user(uow: UnitOfWork, username: str) -> User:
+    user = uow.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username}", field="username")
+    return user
+
+
+def create_token(uow: UnitOfWork, username: str, name: str | None = None) -> str:
+    """A new API token for the user; only its hash is kept, so this is the one chance to see it."""
+    token = new_secret("th")
+    with uow:
+        user = _get_user(uow, username)
+        row = ApiToken(user_id=user.id, name=name or username, token_hash=digest(token), prefix=token[:10])
+        uow.session.add(row)
+        uow.session.flush()
+        uow.audit("token.created", "api_token", row.id, None, {"user": username, "name": row.name,
+                                                               "prefix": row.prefix})
+        uow.commit()
+    return token
+
+
+def authenticate_token(uow: UnitOfWork, token: str) -> Principal:
+    with uow.reading():
+        user = uow.session.scalar(
+            select(User).join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None), User.active)
+        )
+        if user is None:
+            raise Unauthorized("the token is not valid")
+        return _principal(user)
+
+
+def login(uow: UnitOfWork, username: str, password: str, hours: int) -> tuple[str, Principal]:
+    """Check the password and open a web session; answers the session secret."""
+    secret = new_secret("ths")
+    with uow:
+        user = uow.session.scalar(select(User).where(User.username == username, User.active))
+        if user is None or not verify_password(user.password_hash, password):
+            raise Unauthorized("wrong user name or password")
+        now = uow.now()
+        uow.session.add(WebSession(user_id=user.id, token_hash=digest(secret), created_at=now,
+                                   expires_at=now + timedelta(hours=hours)))
+        uow.audit("session.opened", "user", user.id, None, None)
+        uow.commit()
+        return secret, _principal(user)
+
+
+def authenticate_session(uow: UnitOfWork, secret: str) -> Principal:
+    with uow.reading():
+        user = uow.session.scalar(
+            select(User).join(WebSession, WebSession.user_id == User.id)
+            .where(WebSession.token_hash == digest(secret), WebSession.expires_at > uow.now(), User.active)
+        )
+        if user is None:
+            raise Unauthorized("the session has ended; log in again")
+        return _principal(user)
+
+
+def logout(uow: UnitOfWork, secret: str) -> None:
+    with uow:
+        row = uow.session.scalar(select(WebSession).where(WebSession.token_hash == digest(secret)))
+        if row is not None:
+            uow.session.delete(row)
+            uow.commit()
+
+
+def audit_entries(uow: UnitOfWork, *, entity_type: str | None = None, entity_id: str | None = None,
+                  actor: str | None = None, after: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+    with uow.reading():
+        stmt = select(AuditEntry).where(AuditEntry.id > after)
+        if entity_type:
+            stmt = stmt.where(AuditEntry.entity_type == entity_type)
+        if entity_id:
+            stmt = stmt.where(AuditEntry.entity_id == entity_id)
+        if actor:
+            stmt = stmt.where(AuditEntry.actor == actor)
+        rows = uow.session.scalars(stmt.order_by(AuditEntry.id).limit(limit))
+        return [
+            {"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
+             "entity_type": r.entity_type, "entity_id": r.entity_id, "before": r.before, "after": r.after}
+            for r in rows
+        ]

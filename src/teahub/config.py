@@ -1,0 +1,25 @@
+"""Settings, read from TEAHUB_* environment variables (the only place that reads the environment)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TEAHUB_", extra="ignore")
+
+    database_url: str = "sqlite:///./teahub.db"
+    broker_url: str | None = None
+    # Sessions for the web UI live this long.
+    session_hours: int = 12
+    # Pool sizing for server databases; SQLite ignores it.
+    pool_size: int = 10
+    max_overflow: int = 20
+    log_sql: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

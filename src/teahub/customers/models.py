@@ -1,0 +1,87 @@
+"""Customers, their many identities, B2B terms and contacts, and merges (audited, reversible)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from teahub.db.base import Base, BigId, JsonDoc, UtcDateTime, utcnow
+
+IDENTITY_KINDS = (
+    "phone", "email", "wechat_unionid", "wechat_openid", "taobao", "jd", "pdd", "douyin", "youzan",
+)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="person")  # person | company
+    # Price tier: None (pays list price), "member", "vip".
+    tier: Mapped[str | None] = mapped_column(String(16))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    home_store: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    # B2B
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    credit_limit: Mapped[int | None] = mapped_column(Integer)  # fen; None = no credit
+    payment_terms: Mapped[str | None] = mapped_column(String(32))  # e.g. "monthly", "net30"
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | merged
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    identities: Mapped[list[CustomerIdentity]] = relationship(lazy="selectin", order_by="CustomerIdentity.id")
+    contacts: Mapped[list[CustomerContact]] = relationship(lazy="selectin", order_by="CustomerContact.id")
+
+    __table_args__ = (
+        CheckConstraint("kind in ('person', 'company')", name="kind"),
+        CheckConstraint("credit_limit is null or credit_limit >= 0", name="credit_limit"),
+    )
+
+
+class CustomerIdentity(Base):
+    """One way to recognise a customer. Unique across all customers: an identity belongs to one person."""
+
+    __tablename__ = "customer_identities"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(128))
+    # Last four digits of a phone identity (null for other kinds): the counter's "last four" lookup.
+    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+
+class CustomerContact(Base):
+    __tablename__ = "customer_contacts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(128))
+
+
+class CustomerMerge(Base):
+    """What a merge moved, so an admin can reverse it exactly."""
+
+    __tablename__ = "customer_merges"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    merged_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    merged_by: Mapped[str] = mapped_column(String(64))
+    moved: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    reversed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reversed_by: Mapped[str | None] = mapped_column(String(64))

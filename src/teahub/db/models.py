@@ -1,0 +1,11 @@
+"""Imports every capability's models so that Base.metadata knows the whole schema (Alembic, tests)."""
+
+from teahub.auth import models as auth_models  # noqa: F401
+from teahub.catalog import models as catalog_models  # noqa: F401
+from teahub.customers import models as customers_models  # noqa: F401
+from teahub.db import outbox  # noqa: F401
+from teahub.db.base import Base
+from teahub.inventory import models as inventory_models  # noqa: F401
+from teahub.sales import models as sales_models  # noqa: F401
+
+metadata = Base.metadata

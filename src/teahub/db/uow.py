@@ -1,0 +1,144 @@
+"""The unit of work: one command, one transaction, its events and audit entries inside it.
+
+Re-entrant: a service that calls another capability's service passes its own unit of work along; only the
+outermost `with uow:` opens and commits the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import uuid_utils.compat as uuid_compat
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from teahub.db.base import utcnow
+from teahub.db.engine import WRITE_OPTION
+from teahub.db.outbox import AggregateVersion, OutboxEvent
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session], actor: str = "system",
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self._factory = session_factory
+        self.actor = actor
+        self.clock = clock
+        self._session: Session | None = None
+        self._depth = 0
+        self._committed = False
+        self._after_commit: list[Callable[[], None]] = []
+
+    # -- transaction -------------------------------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `with uow:`")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        return self._enter(write=True)
+
+    def _enter(self, *, write: bool) -> UnitOfWork:
+        if self._depth == 0:
+            self._session = self._factory()
+            self._session.connection(execution_options={WRITE_OPTION: write})
+            self._committed = False
+            self._after_commit = []
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            session, self._session = self._session, None
+            assert session is not None
+            try:
+                if not self._committed:
+                    session.rollback()
+            finally:
+                session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """A read-only transaction (SQLite: a deferred BEGIN, so readers never queue behind writers)."""
+        self._enter(write=False)
+        try:
+            yield self
+        finally:
+            self.__exit__(None, None, None)
+
+    def commit(self) -> None:
+        if self._depth > 1:
+            return  # the outermost caller commits
+        self.session.commit()
+        self._committed = True
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    # -- events and audit --------------------------------------------------------------------------
+    def record_event(self, type_: str, aggregate_type: str, aggregate_id: object,
+                     payload: dict[str, Any], *, version: int | None = None,
+                     occurred_at: datetime | None = None) -> None:
+        """Write an event to the outbox in this transaction. `version` comes from the aggregate's own row
+        when it has one; otherwise a per-aggregate counter is advanced atomically."""
+        agg_id = str(aggregate_id)
+        if version is None:
+            version = self._next_version(aggregate_type, agg_id)
+        self.session.execute(
+            insert(OutboxEvent).values(
+                id=str(uuid_compat.uuid7()),
+                type=type_,
+                occurred_at=occurred_at or self.now(),
+                aggregate_type=aggregate_type,
+                aggregate_id=agg_id,
+                version=version,
+                payload=payload,
+            )
+        )
+
+    def _next_version(self, aggregate_type: str, aggregate_id: str) -> int:
+        dialect = self.session.get_bind().dialect.name
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AggregateVersion)
+        stmt = ins.values(aggregate_type=aggregate_type, aggregate_id=aggregate_id, version=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["aggregate_type", "aggregate_id"],
+            set_={"version": AggregateVersion.version + 1},
+        ).returning(AggregateVersion.version)
+        return int(self.session.execute(stmt).scalar_one())
+
+    def audit(self, action: str, entity_type: str, entity_id: object,
+              before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+        from teahub.auth.models import AuditEntry  # the audit log is owned by auth
+
+        self.session.execute(
+            insert(AuditEntry).values(
+                at=self.now(),
+                actor=self.actor,
+                action=action,
+                entity_type=entity_type,
+                entity_id=str(entity_id),
+                before=before,
+                after=after,
+            )
+        )
+
+    def scalar(self, stmt: Any) -> Any:
+        return self.session.execute(stmt).scalar()
+
+
+def events_after(session: Session, after: int, limit: int) -> list[OutboxEvent]:
+    return list(
+        session.scalars(select(OutboxEvent).where(OutboxEvent.seq > after).order_by(OutboxEvent.seq)
+                        .limit(limit))
+    )

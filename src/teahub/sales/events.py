@@ -1,0 +1,17 @@
+"""Events sales emits (aggregate `order`, id = order id; version = the order's version).
+
+- `order.created`: {id, number, channel, external_id, status, customer_id, location, total, lines[{sku, quantity,
+  net_amount}]}
+- `order.confirmed`, `order.paid`, `order.allocated`, `order.shipped`, `order.completed`, `order.cancelled`:
+  {id, number, channel, status, customer_id, location, total, paid_amount}
+- `order.payment_received`: a payment on an order that stays in its state (B2B on credit).
+- `order.refunded`: {id, number, refund_id, amount, restock, lines[{sku, quantity, amount}]}
+"""
+
+CREATED = "order.created"
+REFUNDED = "order.refunded"
+PAYMENT_RECEIVED = "order.payment_received"
+
+
+def status_event(status: str) -> str:
+    return f"order.{status}"

@@ -1,0 +1,114 @@
+"""Order rules with no I/O: the lifecycle state machine, discounts, payments and refund arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from teahub.errors import InvalidTransition, ValidationFailed
+
+# draft (quote) → confirmed → paid → allocated → shipped → completed; cancelled from any state before shipped.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"confirmed", "cancelled"}),
+    "confirmed": frozenset({"paid", "cancelled"}),
+    "paid": frozenset({"allocated", "cancelled"}),
+    "allocated": frozenset({"shipped", "cancelled"}),
+    "shipped": frozenset({"completed"}),
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+}
+# The happy path, used to bring a channel order to the status its platform reports.
+PATH = ("draft", "confirmed", "paid", "allocated", "shipped", "completed")
+RESERVING = frozenset({"confirmed", "paid", "allocated"})  # states whose order holds reserved stock
+REFUNDABLE = frozenset({"paid", "allocated", "shipped", "completed"})
+
+
+def can_transition(status: str, target: str, *, on_credit: bool = False, at_counter: bool = False) -> bool:
+    if target in TRANSITIONS.get(status, frozenset()):
+        return True
+    if on_credit and status == "confirmed" and target == "allocated":
+        return True  # B2B on credit terms ships before it pays
+    if on_credit and status in ("allocated", "shipped", "completed") and target == "paid":
+        return False
+    return at_counter and status == "paid" and target == "completed"  # a POS sale is handed over at once
+
+
+def check_transition(status: str, target: str, *, on_credit: bool = False, at_counter: bool = False) -> None:
+    if not can_transition(status, target, on_credit=on_credit, at_counter=at_counter):
+        raise InvalidTransition(f"an order that is {status} cannot become {target}", field="status",
+                                status=status, target=target)
+
+
+def path_to(status: str, target: str) -> list[str]:
+    """The lifecycle steps from status to target along the happy path (cancel is one step)."""
+    if target == "cancelled":
+        return ["cancelled"]
+    if status not in PATH or target not in PATH:
+        return [target]
+    start, end = PATH.index(status), PATH.index(target)
+    return list(PATH[start + 1:end + 1]) if end > start else []
+
+
+def half_up_div(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half-up, for non-negative integers."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def distribute(total: int, weights: list[int]) -> list[int]:
+    """Split `total` fen over lines in proportion to their weights, exactly (largest remainder)."""
+    if total == 0 or not weights:
+        return [0] * len(weights)
+    whole = sum(weights)
+    if whole <= 0:
+        raise ValidationFailed("nothing to spread a discount over", field="discount")
+    shares = [total * w // whole for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in remainders[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+@dataclass(frozen=True)
+class Tender:
+    method: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What each payment method covers, and the change given back in cash."""
+
+    applied: list[Tender]
+    change: int
+
+
+def settle(payments: list[Tender], due: int) -> Settlement:
+    """Payments must cover what is due exactly; only cash may exceed it, and the excess is change."""
+    paid = sum(p.amount for p in payments)
+    if paid < due:
+        raise ValidationFailed(f"payments cover {paid} of {due} fen", field="payments", due=due, paid=paid)
+    change = paid - due
+    cash = sum(p.amount for p in payments if p.method == "cash")
+    if change > cash:
+        raise ValidationFailed(f"payments exceed what is due by {change} fen, and only cash gives change",
+                               field="payments", due=due, paid=paid)
+    applied: list[Tender] = []
+    left_change = change
+    for p in payments:
+        amount = p.amount
+        if p.method == "cash" and left_change:
+            back = min(left_change, amount)
+            amount -= back
+            left_change -= back
+        applied.append(Tender(p.method, amount))
+    return Settlement(applied, change)
+
+
+def refund_amount(net_amount: int, quantity: int, refunded_quantity: int, refunded_amount: int,
+                  returning: int) -> int:
+    """What `returning` more units of a line give back: their share of what the line earned, and the whole
+    remainder when the last units go back (so a line refunded in parts refunds exactly its amount)."""
+    if returning <= 0 or refunded_quantity + returning > quantity:
+        raise ValidationFailed("refund quantity exceeds what is left on the line", field="quantity")
+    if refunded_quantity + returning == quantity:
+        return net_amount - refunded_amount
+    return min(half_up_div(net_amount * returning, quantity), net_amount - refunded_amount)
