@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -16,18 +17,45 @@ from teahub.db.engine import make_engine, make_session_factory
 from teahub.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemField(BaseModel):
+    field: str
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `field` names the input at fault. Extension members may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    errors: list[ProblemField] | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": description, "content": {PROBLEM_JSON: {}}}
+    for status, description in ((401, "Not authenticated"), (403, "Not allowed for this user or store"),
+                                (404, "Not found"), (409, "Conflicts with the current state"),
+                                (422, "Invalid input"))
+}
 STATUS_BY_KIND = {"invalid": 422, "not_found": 404, "conflict": 409, "forbidden": 403, "unauthorized": 401}
 
 
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
             field: str | None = None, errors: list[dict[str, Any]] | None = None,
-            **extra: Any) -> JSONResponse:
+            extra: dict[str, Any] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
     if field is not None:
         body["field"] = field
     if errors:
         body["errors"] = errors
-    body.update({k: v for k, v in extra.items() if v is not None})
+    # Extension members never shadow the standard ones.
+    body.update({k: v for k, v in (extra or {}).items() if v is not None and k not in body})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -41,7 +69,7 @@ async def domain_error_handler(_request: Request, exc: Exception) -> JSONRespons
     status = STATUS_BY_KIND.get(exc.kind, 422)
     errors = [{"field": exc.field, "reason": exc.detail}] if exc.field else None
     return problem(status, exc.title, exc.detail, type_=f"urn:teahub:problem:{_slug(type(exc).__name__)}",
-                   field=exc.field, errors=errors, **exc.extra)
+                   field=exc.field, errors=errors, extra=exc.extra)
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -60,6 +88,26 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+
+def _problems_as_problem_json(app: FastAPI) -> None:
+    """Document error answers under application/problem+json, the media type they are sent with."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status.startswith("4") and PROBLEM_JSON in content and "application/json" in content:
+                        content[PROBLEM_JSON] = content.pop("application/json")
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -86,7 +134,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     for router in (auth_router, catalog_router, inventory_router, customers_router, sales_router,
                    sync_router):
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
+
+    _problems_as_problem_json(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

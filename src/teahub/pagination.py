@@ -31,9 +31,12 @@ def page(items: list[Any], limit: int, key: str = "id") -> dict[str, Any]:
 def cursor_int(cursor: str | None) -> int:
     if not cursor:
         return 0
-    try:
-        return int(cursor)
-    except ValueError:
-        from teahub.errors import ValidationFailed
+    from teahub.errors import ValidationFailed
 
-        raise ValidationFailed("cursor must be the `next` value of a previous page", field="cursor") from None
+    try:
+        value = int(cursor)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**63:
+        raise ValidationFailed("cursor must be the `next` value of a previous page", field="cursor")
+    return value

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 WRITE_OPTION = "teahub_write"
 
@@ -21,12 +22,15 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False,
                 connect_args: dict[str, Any] | None = None) -> Engine:
     if is_sqlite(url):
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        # An in-memory database lives in one connection, so every session must share it.
+        pool: dict[str, Any] = {"poolclass": StaticPool} if in_memory else {
+            "pool_size": pool_size, "max_overflow": max_overflow}
         engine = create_engine(
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": 60, **(connect_args or {})},
-            pool_size=pool_size,
-            max_overflow=max_overflow,
+            **pool,
         )
         _configure_sqlite(engine)
         return engine

@@ -12,13 +12,19 @@ from datetime import datetime
 from typing import Any
 
 import uuid_utils.compat as uuid_compat
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from teahub.db.base import utcnow
 from teahub.db.engine import WRITE_OPTION
-from teahub.db.outbox import AggregateVersion, OutboxEvent
+from teahub.db.outbox import OutboxEvent
+
+# Same statement on SQLite (3.35+) and PostgreSQL: advance a per-aggregate counter atomically.
+_NEXT_VERSION = text(
+    "INSERT INTO aggregate_versions (aggregate_type, aggregate_id, version) VALUES (:t, :i, 1) "
+    "ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = aggregate_versions.version + 1 "
+    "RETURNING version"
+)
 
 
 class UnitOfWork:
@@ -31,6 +37,7 @@ class UnitOfWork:
         self._depth = 0
         self._committed = False
         self._after_commit: list[Callable[[], None]] = []
+        self._events: list[dict[str, Any]] = []
 
     # -- transaction -------------------------------------------------------------------------------
     @property
@@ -48,6 +55,7 @@ class UnitOfWork:
             self._session.connection(execution_options={WRITE_OPTION: write})
             self._committed = False
             self._after_commit = []
+            self._events = []
         self._depth += 1
         return self
 
@@ -71,9 +79,28 @@ class UnitOfWork:
         finally:
             self.__exit__(None, None, None)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[UnitOfWork]:
+        """A nested transaction: when the block raises, its writes and the events it recorded are undone and
+        the outer transaction goes on (used to import many rows and keep only the good ones)."""
+        recorded = len(self._events)
+        nested = self.session.begin_nested()
+        try:
+            yield self
+        except BaseException:
+            nested.rollback()
+            del self._events[recorded:]
+            raise
+        else:
+            nested.commit()
+
     def commit(self) -> None:
         if self._depth > 1:
             return  # the outermost caller commits
+        if self._events:
+            # All of the command's events in one round trip, in the order they were recorded.
+            self.session.execute(insert(OutboxEvent), self._events)
+            self._events = []
         self.session.commit()
         self._committed = True
         callbacks, self._after_commit = self._after_commit, []
@@ -95,27 +122,13 @@ class UnitOfWork:
         agg_id = str(aggregate_id)
         if version is None:
             version = self._next_version(aggregate_type, agg_id)
-        self.session.execute(
-            insert(OutboxEvent).values(
-                id=str(uuid_compat.uuid7()),
-                type=type_,
-                occurred_at=occurred_at or self.now(),
-                aggregate_type=aggregate_type,
-                aggregate_id=agg_id,
-                version=version,
-                payload=payload,
-            )
-        )
+        self._events.append({
+            "id": str(uuid_compat.uuid7()), "type": type_, "occurred_at": occurred_at or self.now(),
+            "aggregate_type": aggregate_type, "aggregate_id": agg_id, "version": version, "payload": payload,
+        })
 
     def _next_version(self, aggregate_type: str, aggregate_id: str) -> int:
-        dialect = self.session.get_bind().dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AggregateVersion)
-        stmt = ins.values(aggregate_type=aggregate_type, aggregate_id=aggregate_id, version=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["aggregate_type", "aggregate_id"],
-            set_={"version": AggregateVersion.version + 1},
-        ).returning(AggregateVersion.version)
-        return int(self.session.execute(stmt).scalar_one())
+        return int(self.session.execute(_NEXT_VERSION, {"t": aggregate_type, "i": aggregate_id}).scalar_one())
 
     def audit(self, action: str, entity_type: str, entity_id: object,
               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:

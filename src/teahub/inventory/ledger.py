@@ -7,7 +7,6 @@ constraints on stock_levels are the last word: a movement that would oversell fa
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -44,22 +43,33 @@ class Totals:
     expired: int
 
 
-def lock_batches(uow: UnitOfWork, location_ids: Iterable[int], product_ids: Iterable[int]
-                 ) -> dict[tuple[int, int], list[BatchStock]]:
-    """Lock and load every batch row of these products at these locations: (location, product) → batches."""
+class LockedStock(dict[tuple[int, int], list[BatchStock]]):
+    """The batch rows locked for some products at some locations: (location, product) → batches."""
+
+    def __init__(self, location_ids: set[int], product_ids: set[int]) -> None:
+        super().__init__()
+        self.location_ids = location_ids
+        self.product_ids = product_ids
+
+    def covers(self, pairs: set[tuple[int, int]]) -> bool:
+        return all(loc in self.location_ids and p in self.product_ids for loc, p in pairs)
+
+
+def lock_batches(uow: UnitOfWork, location_ids: Iterable[int], product_ids: Iterable[int]) -> LockedStock:
+    """Lock and load every batch row of these products at these locations."""
+    locations, products = set(location_ids), set(product_ids)
     stmt = (
         select(StockLevel.id, StockLevel.location_id, StockLevel.product_id, StockLevel.batch_id,
                StockLevel.on_hand, StockLevel.reserved, Batch.code, Batch.unit_cost, Batch.expires_on,
                Batch.produced_on, Batch.received_at)
         .join(Batch, Batch.id == StockLevel.batch_id)
-        .where(StockLevel.location_id.in_(sorted(set(location_ids))),
-               StockLevel.product_id.in_(sorted(set(product_ids))))
+        .where(StockLevel.location_id.in_(sorted(locations)), StockLevel.product_id.in_(sorted(products)))
         .order_by(StockLevel.location_id, StockLevel.product_id, StockLevel.id)
         .with_for_update(of=StockLevel)
     )
-    found: dict[tuple[int, int], list[BatchStock]] = defaultdict(list)
+    found = LockedStock(locations, products)
     for row in uow.session.execute(stmt):
-        found[(row.location_id, row.product_id)].append(
+        found.setdefault((row.location_id, row.product_id), []).append(
             BatchStock(row.id, row.batch_id, row.code, row.on_hand, row.reserved, row.unit_cost,
                        row.expires_on, row.produced_on, row.received_at)
         )
@@ -74,13 +84,18 @@ def totals_of(batches: list[BatchStock], today: date) -> Totals:
 
 
 def apply(uow: UnitOfWork, movements: list[Movement], *, reference: str | None, reason: str,
-          skus: dict[int, str], location_codes: dict[int, str], note: str | None = None) -> None:
-    """Apply movements to stock levels, write their ledger rows, and record stock.changed / stock.low."""
+          skus: dict[int, str], location_codes: dict[int, str], note: str | None = None,
+          locked: LockedStock | None = None) -> None:
+    """Apply movements to stock levels, write their ledger rows, and record stock.changed / stock.low.
+    `locked` is what the caller already locked with lock_batches (it is locked here otherwise)."""
     if not movements:
         return
     session = uow.session
     pairs = {(m.location_id, m.product_id) for m in movements}
-    before = _totals(uow, pairs)
+    if locked is None or not locked.covers(pairs):
+        locked = lock_batches(uow, {loc for loc, _ in pairs}, {p for _, p in pairs})
+    today = uow.now().date()
+    before = {pair: totals_of(locked.get(pair, []), today) for pair in pairs}
     try:
         _write_levels(uow, movements)
     except IntegrityError as exc:  # a CHECK constraint refused: the stock is not there
@@ -94,7 +109,7 @@ def apply(uow: UnitOfWork, movements: list[Movement], *, reference: str | None, 
     ]
     if ledger_rows:
         session.execute(insert(StockLedgerEntry), ledger_rows)
-    after = _totals(uow, pairs)
+    after = _totals_after(uow, before, locked, movements, today)
     minimums = _thresholds(uow, pairs)
     for location_id, product_id in sorted(pairs):
         sku, code = skus[product_id], location_codes[location_id]
@@ -110,6 +125,26 @@ def apply(uow: UnitOfWork, movements: list[Movement], *, reference: str | None, 
             uow.record_event(STOCK_LOW, "stock", aggregate, {
                 "sku": sku, "location": code, "available": totals.available, "minimum": minimum,
             })
+
+
+def _totals_after(uow: UnitOfWork, before: dict[tuple[int, int], Totals],
+                  locked: LockedStock, movements: list[Movement], today: date
+                  ) -> dict[tuple[int, int], Totals]:
+    """Totals after the movements, from what was locked plus the changes (no second read)."""
+    expired_known = {b.batch_id: b.expired(today) for batches in locked.values() for b in batches}
+    unknown = {m.batch_id for m in movements if m.batch_id not in expired_known}
+    if unknown:
+        for batch_id, expires_on in uow.session.execute(
+                select(Batch.id, Batch.expires_on).where(Batch.id.in_(unknown))):
+            expired_known[batch_id] = expires_on is not None and expires_on < today
+    acc = {pair: [t.on_hand, t.reserved, t.expired] for pair, t in before.items()}
+    for m in movements:
+        values = acc[(m.location_id, m.product_id)]
+        values[0] += m.on_hand
+        values[1] += m.reserved
+        if expired_known[m.batch_id]:
+            values[2] += m.on_hand - m.reserved
+    return {pair: Totals(v[0], v[1], v[0] - v[1] - v[2], v[2]) for pair, v in acc.items()}
 
 
 def _write_levels(uow: UnitOfWork, movements: list[Movement]) -> None:
@@ -146,25 +181,6 @@ def _write_levels(uow: UnitOfWork, movements: list[Movement]) -> None:
             changes,
         )
         session.flush()
-
-
-def _totals(uow: UnitOfWork, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Totals]:
-    today = uow.now().date()
-    condition = or_(*(and_(StockLevel.location_id == loc, StockLevel.product_id == p) for loc, p in pairs))
-    stmt = (
-        select(StockLevel.location_id, StockLevel.product_id, StockLevel.on_hand, StockLevel.reserved,
-               Batch.expires_on)
-        .join(Batch, Batch.id == StockLevel.batch_id)
-        .where(condition)
-    )
-    acc: dict[tuple[int, int], list[int]] = {pair: [0, 0, 0] for pair in pairs}
-    for row in uow.session.execute(stmt):
-        values = acc[(row.location_id, row.product_id)]
-        values[0] += row.on_hand
-        values[1] += row.reserved
-        if row.expires_on is not None and row.expires_on < today:
-            values[2] += row.on_hand - row.reserved
-    return {k: Totals(v[0], v[1], v[0] - v[1] - v[2], v[2]) for k, v in acc.items()}
 
 
 def _thresholds(uow: UnitOfWork, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
+from teahub.api_params import Limit
 from teahub.auth.deps import CurrentPrincipal, Uow
 from teahub.auth.principal import Principal
 from teahub.db.uow import UnitOfWork
-from teahub.errors import ValidationFailed
 from teahub.inventory import service
 from teahub.inventory.schemas import (
     LedgerEntryOut,
@@ -25,10 +25,9 @@ from teahub.inventory.schemas import (
     TransferIn,
     TransferOut,
 )
-from teahub.pagination import MAX_LIMIT, Page, cursor_int, page
+from teahub.pagination import Page, cursor_int, page
 
 router = APIRouter(tags=["inventory"])
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 STOCK_ROLES = ("admin", "manager")
 
 
@@ -91,11 +90,8 @@ def set_threshold(body: ThresholdIn, principal: CurrentPrincipal, uow: Uow) -> d
 def _stock_cursor(cursor: str | None) -> tuple[int, int]:
     if not cursor:
         return (0, 0)
-    try:
-        product_id, location_id = cursor.split(".")
-        return int(product_id), int(location_id)
-    except ValueError:
-        raise ValidationFailed("cursor must be the `next` value of a previous page", field="cursor") from None
+    product_id, _, location_id = cursor.partition(".")
+    return cursor_int(product_id), cursor_int(location_id)
 
 
 @router.get("/stock", response_model=StockPage)

@@ -3,7 +3,9 @@ that sales makes against batches. The only entry point other capabilities call."
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -73,22 +75,42 @@ def list_locations(uow: UnitOfWork, *, kind: str | None = None, codes: frozenset
         return [_location_view(loc) for loc in uow.session.scalars(stmt)]
 
 
+# Locations are never deleted and their code and kind never change, so each process remembers them.
+_known_locations: weakref.WeakKeyDictionary[Any, dict[str | int, LocationInfo]] = weakref.WeakKeyDictionary()
+
+
+def _remembered(uow: UnitOfWork) -> dict[str | int, LocationInfo]:
+    return _known_locations.setdefault(uow.session.get_bind(), {})
+
+
 def get_location(uow: UnitOfWork, code: str, field: str = "location") -> LocationInfo:
     with uow.reading():
+        known = _remembered(uow)
+        if code in known:
+            return known[code]
         loc = uow.session.execute(
             select(Location.id, Location.code, Location.name, Location.kind).where(Location.code == code)
         ).first()
         if loc is None:
             raise NotFound(f"no location {code}", field=field)
-        return LocationInfo(loc.id, loc.code, loc.name, loc.kind)
+        info = known[loc.code] = known[loc.id] = LocationInfo(loc.id, loc.code, loc.name, loc.kind)
+        return info
 
 
 def get_location_by_id(uow: UnitOfWork, location_id: int) -> LocationInfo:
     with uow.reading():
+        known = _remembered(uow)
+        if location_id in known:
+            return known[location_id]
         loc = uow.session.get(Location, location_id)
         if loc is None:
             raise NotFound(f"no location {location_id}")
-        return LocationInfo(loc.id, loc.code, loc.name, loc.kind)
+        info = known[loc.code] = known[loc.id] = LocationInfo(loc.id, loc.code, loc.name, loc.kind)
+        return info
+
+
+def location_codes(uow: UnitOfWork, ids: Iterable[int]) -> dict[int, str]:
+    return {location_id: get_location_by_id(uow, location_id).code for location_id in set(ids)}
 
 
 def default_warehouse(uow: UnitOfWork) -> LocationInfo:
@@ -193,7 +215,8 @@ def transfer_stock(uow: UnitOfWork, data: TransferIn) -> dict[str, Any]:
         uow.session.flush()
         ledger.apply(uow, movements, reference=f"transfer:{transfer.id}", reason="transfer",
                      skus={p.id: p.sku for p in products},
-                     location_codes={source.id: source.code, target.id: target.code}, note=data.note)
+                     location_codes={source.id: source.code, target.id: target.code}, note=data.note,
+                     locked=locked)
         view = _transfer_view(uow, transfer, source.code, target.code)
         uow.audit("stock.transferred", "transfer", transfer.id, None, view)
         uow.commit()
@@ -263,9 +286,9 @@ def count_stock(uow: UnitOfWork, data: StockCountIn) -> dict[str, Any]:
         uow.session.flush()
         ledger.apply(uow, movements, reference=f"count:{count.id}", reason="count",
                      skus={p.id: p.sku for p in products}, location_codes={location.id: location.code},
-                     note=data.note)
+                     note=data.note, locked=locked)
         batch_codes = dict(uow.session.execute(
-            select(Batch.id, Batch.code).where(Batch.id.in_([cl.batch_id for cl in count_lines]))).tuples().all())
+            select(Batch.id, Batch.code).where(Batch.id.in_([cl.batch_id for cl in count_lines]))).all())
         skus = {p.id: p.sku for p in products}
         view = {"id": count.id, "location": location.code, "counted_at": count.counted_at.isoformat(),
                 "lines": [{"sku": skus[cl.product_id], "batch_code": batch_codes[cl.batch_id],
@@ -290,7 +313,7 @@ def scrap_stock(uow: UnitOfWork, data: ScrapIn) -> dict[str, Any]:
         ledger.apply(uow, [Movement(product.id, location.id, batch.id, on_hand=-data.quantity, kind="scrap",
                                     unit_cost=batch.unit_cost)],
                      reference=f"batch:{batch.id}", reason="scrap", skus={product.id: product.sku},
-                     location_codes={location.id: location.code}, note=data.reason)
+                     location_codes={location.id: location.code}, note=data.reason, locked=locked)
         uow.audit("stock.scrapped", "batch", batch.id, None,
                   {"sku": product.sku, "location": location.code, "quantity": data.quantity, "reason": data.reason})
         item = _stock_items(uow, product_ids=[product.id], location_ids=[location.id])[0]
@@ -355,7 +378,7 @@ def reserve(uow: UnitOfWork, location: LocationInfo, requests: list[StockRequest
             for picks in answer for p in picks
         ]
         ledger.apply(uow, movements, reference=reference, reason="sale" if consume else "reservation",
-                     skus=skus, location_codes={location.id: location.code})
+                     skus=skus, location_codes={location.id: location.code}, locked=locked)
         uow.commit()
         return answer
 
@@ -419,12 +442,11 @@ def _settle(uow: UnitOfWork, held: list[Held], reference: str, *, reason: str, m
         return
     with uow:
         # Lock in the same order as reserve() so that settling and reserving never deadlock.
-        ledger.lock_batches(uow, {h.location_id for h in held}, {h.product_id for h in held})
+        locked = ledger.lock_batches(uow, {h.location_id for h in held}, {h.product_id for h in held})
         products = catalog.get_products_by_id(uow, {h.product_id for h in held})
-        codes = dict(uow.session.execute(
-            select(Location.id, Location.code).where(Location.id.in_({h.location_id for h in held}))).tuples().all())
         ledger.apply(uow, [movement(h) for h in held], reference=reference, reason=reason,
-                     skus={pid: p.sku for pid, p in products.items()}, location_codes=codes)
+                     skus={pid: p.sku for pid, p in products.items()},
+                     location_codes=location_codes(uow, (h.location_id for h in held)), locked=locked)
         uow.commit()
 
 
@@ -519,7 +541,7 @@ def _stock_items(uow: UnitOfWork, *, product_ids: list[int] | None = None, locat
         .order_by(StockLevel.product_id, StockLevel.location_id, Batch.expires_on, Batch.id)
     ).all()
     products = catalog.get_products_by_id(uow, pids)
-    locations = dict(uow.session.execute(select(Location.id, Location.code).where(Location.id.in_(lids))).tuples().all())
+    locations = dict(uow.session.execute(select(Location.id, Location.code).where(Location.id.in_(lids))).all())
     grouped: dict[tuple[int, int], list[Any]] = defaultdict(list)
     for level, batch in rows:
         grouped[(level.product_id, level.location_id)].append((level, batch))

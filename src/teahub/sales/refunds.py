@@ -27,7 +27,7 @@ def refund(uow: UnitOfWork, order_id: int, data: RefundIn, authorize: Authorize 
                                     field="status")
         shipped = order.status in ("shipped", "completed")
         now = uow.now()
-        entry = Refund(reason=data.reason, amount=0, restock=data.restock, created_at=now, actor=uow.actor)
+        entry = Refund(reason=data.reason, amount=0, restock=data.restock, created_at=now, actor=uow.actor, lines=[])
         back_to_stock: list[Held] = []
         released: list[Held] = []
         for i, wanted in enumerate(data.lines):

@@ -3,16 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 
+from teahub.api_params import Limit, PathId, QueryId
 from teahub.auth.deps import CurrentPrincipal, Uow
 from teahub.auth.principal import Principal
-from teahub.pagination import MAX_LIMIT, Page, cursor_int, page
+from teahub.pagination import Page, cursor_int, page
 from teahub.sales import refunds, service, views
 from teahub.sales.schemas import CancelIn, Channel, OrderIn, OrderOut, OrderSummaryOut, PayIn, RefundIn, Status
 
 router = APIRouter(tags=["orders"])
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 def _authorize(principal: Principal) -> service.Authorize:
@@ -32,7 +32,7 @@ def place_order(body: OrderIn, principal: CurrentPrincipal, uow: Uow, response: 
 
 @router.get("/orders", response_model=Page[OrderSummaryOut])
 def list_orders(principal: CurrentPrincipal, uow: Uow, channel: Channel | None = None,
-                status: Status | None = None, location: str | None = None, customer_id: int | None = None,
+                status: Status | None = None, location: str | None = None, customer_id: QueryId = None,
                 since: datetime | None = None, until: datetime | None = None, needs_review: bool | None = None,
                 external_id: str | None = None, cursor: str | None = None, limit: Limit = 50) -> dict[str, Any]:
     """Newest first; pass `next` as `cursor` for the following page."""
@@ -45,41 +45,41 @@ def list_orders(principal: CurrentPrincipal, uow: Uow, channel: Channel | None =
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
-def get_order(order_id: int, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+def get_order(order_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     return views.get_order(uow, order_id, principal.store_scope)
 
 
 @router.post("/orders/{order_id}/confirm", response_model=OrderOut)
-def confirm(order_id: int, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+def confirm(order_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     return service.confirm(uow, order_id, _authorize(principal))
 
 
 @router.post("/orders/{order_id}/pay", response_model=OrderOut)
-def pay(order_id: int, body: PayIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+def pay(order_id: PathId, body: PayIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     return service.pay(uow, order_id, body.payments, _authorize(principal))
 
 
 @router.post("/orders/{order_id}/allocate", response_model=OrderOut)
-def allocate(order_id: int, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+def allocate(order_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     return service.allocate(uow, order_id, _authorize(principal))
 
 
 @router.post("/orders/{order_id}/ship", response_model=OrderOut)
-def ship(order_id: int, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+def ship(order_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     return service.ship(uow, order_id, _authorize(principal))
 
 
 @router.post("/orders/{order_id}/complete", response_model=OrderOut)
-def complete(order_id: int, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+def complete(order_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     return service.complete(uow, order_id, _authorize(principal))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut)
-def cancel(order_id: int, principal: CurrentPrincipal, uow: Uow, body: CancelIn | None = None) -> dict[str, Any]:
+def cancel(order_id: PathId, principal: CurrentPrincipal, uow: Uow, body: CancelIn | None = None) -> dict[str, Any]:
     return service.cancel(uow, order_id, body.reason if body else None, _authorize(principal))
 
 
 @router.post("/orders/{order_id}/refunds", response_model=OrderOut, status_code=201)
-def refund(order_id: int, body: RefundIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+def refund(order_id: PathId, body: RefundIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     principal.require_role("admin", "manager", "clerk", "integration")
     return refunds.refund(uow, order_id, body, _authorize(principal))

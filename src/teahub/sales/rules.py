@@ -35,7 +35,7 @@ def can_transition(status: str, target: str, *, on_credit: bool = False, at_coun
 def check_transition(status: str, target: str, *, on_credit: bool = False, at_counter: bool = False) -> None:
     if not can_transition(status, target, on_credit=on_credit, at_counter=at_counter):
         raise InvalidTransition(f"an order that is {status} cannot become {target}", field="status",
-                                status=status, target=target)
+                                current=status, requested=target)
 
 
 def path_to(status: str, target: str) -> list[str]:

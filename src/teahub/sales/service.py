@@ -141,14 +141,15 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None) -> dict
                   customer_id=customer.id if customer else None, price_list=price_list, subtotal=subtotal,
                   discount=discount, shipping_fee=data.shipping_fee, total=total, paid_amount=0,
                   refunded_amount=0, on_credit=on_credit, needs_review=False, note=data.note, placed_at=placed_at,
-                  platform_modified_at=data.platform_modified_at, version=0, created_at=now, updated_at=now)
+                  platform_modified_at=data.platform_modified_at, version=0, created_at=now, updated_at=now,
+                  lines=[], payments=[], refunds=[])
     for i, (p, share) in enumerate(zip(priced, shares, strict=True), start=1):
         order.lines.append(OrderLine(
             line_no=i, product_id=p.product.id, sku=p.product.sku, name=p.product.name, unit=p.product.unit,
             quantity=p.quantity, unit_price=p.unit_price, price_basis=p.product.price_basis,
             price_list=p.price_list, amount=p.amount, discount=p.line_discount + share,
             net_amount=p.amount - p.line_discount - share, cost=0, refunded_quantity=0, refunded_amount=0,
-            returned_cost=0, external_line_id=p.external_line_id))
+            returned_cost=0, external_line_id=p.external_line_id, allocations=[]))
     uow.session.add(order)
     uow.session.flush()
     reference = f"order:{order.id}"
@@ -156,7 +157,7 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None) -> dict
         requests = [StockRequest(p.product, p.quantity, f"lines.{i}.quantity") for i, p in enumerate(priced)]
         picks = inventory.reserve(uow, location, requests, reference, consume=at_counter)
         _attach(order, picks, state="shipped" if at_counter else "reserved")
-    codes = location_codes(uow)
+    codes = location_codes(uow, order)
     _bump(uow, order, events.CREATED, {
         **event_payload(order, codes),
         "lines": [{"sku": line.sku, "quantity": line.quantity, "net_amount": line.net_amount} for line in order.lines],
@@ -287,7 +288,7 @@ def _load(uow: UnitOfWork, order_id: int, authorize: Authorize | None) -> tuple[
                                .execution_options(populate_existing=True))
     if order is None:
         raise NotFound(f"no order {order_id}", field="id")
-    codes = location_codes(uow)
+    codes = location_codes(uow, order)
     if authorize is not None:
         authorize(codes[order.location_id])
     return order, codes
@@ -449,7 +450,7 @@ def _advance(uow: UnitOfWork, order: Order, target: str, codes: dict[int, str], 
 
 def _update_existing(uow: UnitOfWork, order: Order, data: OrderIn) -> dict[str, Any]:
     """The same channel order again: apply its newer status; an older platform update is ignored."""
-    codes = location_codes(uow)
+    codes = location_codes(uow, order)
     newer = (data.platform_modified_at is not None and
              (order.platform_modified_at is None or data.platform_modified_at > order.platform_modified_at))
     if newer and data.channel == order.channel and data.external_id == order.external_id:

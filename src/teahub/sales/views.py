@@ -17,8 +17,13 @@ def order_number(order_id: int) -> str:
     return f"SO{order_id:08d}"
 
 
-def location_codes(uow: UnitOfWork) -> dict[int, str]:
-    return {loc["id"]: loc["code"] for loc in inventory.list_locations(uow)}
+def location_codes(uow: UnitOfWork, *orders: Order) -> dict[int, str]:
+    """Codes of the locations these orders (and their batches) are at; all locations when none given."""
+    if not orders:
+        return {loc["id"]: loc["code"] for loc in inventory.list_locations(uow)}
+    ids = {o.location_id for o in orders} | {a.location_id for o in orders for line in o.lines
+                                             for a in line.allocations}
+    return inventory.location_codes(uow, ids)
 
 
 def line_view(line: OrderLine, codes: dict[int, str]) -> dict[str, Any]:
@@ -94,7 +99,7 @@ def get_order(uow: UnitOfWork, order_id: int, scope: frozenset[str] | None = Non
         order = uow.session.get(Order, order_id)
         if order is None:
             raise NotFound(f"no order {order_id}", field="id")
-        codes = location_codes(uow)
+        codes = location_codes(uow, order)
         if scope is not None and codes.get(order.location_id) not in scope:
             raise Forbidden("this order belongs to a store you may not act for")
         return order_view(order, codes)

@@ -1,0 +1,51 @@
+"""Fuzz every operation of the OpenAPI schema (a bounded number of examples each): no operation answers a
+5xx, and no answer breaks its own documented schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from teahub.api import create_app
+from teahub.config import Settings
+from tests import factories as f
+
+EXAMPLES_PER_OPERATION = 10
+
+
+class CurrentApp:
+    """The schema is loaded once; each test points this at its own app with a fresh database."""
+
+    def __init__(self) -> None:
+        self.target: Any = create_app(Settings(database_url="sqlite://"))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.target(scope, receive, send)
+
+
+current = CurrentApp()
+schema = schemathesis.openapi.from_asgi("/openapi.json", current)
+
+
+@pytest.fixture
+def shop(app: Any, client: TestClient) -> None:
+    # A small shop so that generated requests also reach real records.
+    f.location(client, "BJ01")
+    f.location(client, "WH01", "warehouse")
+    f.product(client, "LJ-MQ26-250")
+    f.receive(client, "LJ-MQ26-250", 50, location="BJ01")
+    f.ok(f.pos_sale(client, [("LJ-MQ26-250", 1)], pay=68800), 201)
+    current.target = app
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_operation_fails_or_breaks_its_schema(case: Any, shop: None, admin_token: str) -> None:
+    case.call_and_validate(headers={"Authorization": f"Bearer {admin_token}"},
+                           checks=[not_a_server_error, response_schema_conformance])
