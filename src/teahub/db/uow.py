@@ -27,6 +27,14 @@ _NEXT_VERSION = text(
 )
 
 
+# PostgreSQL assigns seq values when rows are inserted, not when they commit, so a reader could see seq 7
+# before seq 6 commits and then skip it. Writers hold this advisory lock (shared) from their outbox insert
+# to their commit; readers take it exclusively for the moment they read.
+OUTBOX_LOCK_KEY = 0x7EA_0B0C
+_OUTBOX_WRITERS = text(f"SELECT pg_advisory_xact_lock_shared({OUTBOX_LOCK_KEY})")
+_OUTBOX_READER = text(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK_KEY})")
+
+
 class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session], actor: str = "system",
                  clock: Callable[[], datetime] = utcnow) -> None:
@@ -98,6 +106,10 @@ class UnitOfWork:
         if self._depth > 1:
             return  # the outermost caller commits
         if self._events:
+            if self.session.get_bind().dialect.name == "postgresql":
+                # Writers share this lock until they commit; a reader takes it exclusively, so it never reads
+                # past an event whose transaction is still in flight (see events_after).
+                self.session.execute(_OUTBOX_WRITERS)
             # All of the command's events in one round trip, in the order they were recorded.
             self.session.execute(insert(OutboxEvent), self._events)
             self._events = []
@@ -151,6 +163,9 @@ class UnitOfWork:
 
 
 def events_after(session: Session, after: int, limit: int) -> list[OutboxEvent]:
+    """Committed events after a cursor, in seq order, with no gap that a later commit could fill."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_OUTBOX_READER)  # waits for in-flight writers; held until this read's transaction ends
     return list(
         session.scalars(select(OutboxEvent).where(OutboxEvent.seq > after).order_by(OutboxEvent.seq)
                         .limit(limit))
