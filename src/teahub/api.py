@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
@@ -14,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from teahub import __version__
 from teahub.config import Settings, get_settings
 from teahub.db.engine import make_engine, make_session_factory
-from teahub.errors import DomainError
+from teahub.errors import DomainError, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -110,12 +111,48 @@ def _problems_as_problem_json(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+async def refuse_nul_characters(request: Request) -> None:
+    """PostgreSQL cannot store NUL in text, so no input may carry one (SQLite would keep it silently)."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    if b"%00" in raw_path or "\x00" in request.url.path:
+        raise ValidationFailed("text must not contain NUL characters", field="path")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise ValidationFailed("text must not contain NUL characters", field=name.replace("\x00", ""))
+    body = await request.body()
+    if b"\\u0000" in body or b"\x00" in body:
+        raise ValidationFailed("text must not contain NUL characters", field=_nul_path(body))
+
+
+def _nul_path(body: bytes) -> str:
+    """The dotted path of the first JSON string holding a NUL, so the problem names the field."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return "body"
+
+    def walk(value: Any, path: str) -> str | None:
+        if isinstance(value, str):
+            return path if "\x00" in value else None
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            if isinstance(key, str) and "\x00" in key:
+                return f"{path}.{key}".lstrip(".")
+            found = walk(item, f"{path}.{key}".lstrip("."))
+            if found:
+                return found
+        return None
+
+    return walk(document, "") or "body"
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, pool_size=settings.pool_size,
                                    max_overflow=settings.max_overflow, echo=settings.log_sql)
     app = FastAPI(title="teahub", version=__version__, openapi_url="/openapi.json",
-                  description="One system of record for a tea retailer.")
+                  description="One system of record for a tea retailer.",
+                  dependencies=[Depends(refuse_nul_characters)])
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
@@ -125,6 +162,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
 
+    from teahub.analytics.routes import router as analytics_router
     from teahub.auth.routes import router as auth_router
     from teahub.catalog.routes import router as catalog_router
     from teahub.customers.routes import router as customers_router
@@ -133,7 +171,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from teahub.sync.routes import router as sync_router
 
     for router in (auth_router, catalog_router, inventory_router, customers_router, sales_router,
-                   sync_router):
+                   sync_router, analytics_router):
         app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
     _problems_as_problem_json(app)

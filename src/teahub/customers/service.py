@@ -1,0 +1,645 @@
+"""Customer use cases: find-or-create by identity, resolve for orders, search, update, merge and unmerge.
+
+The unique constraint on (identity kind, value) is what decides who owns an identity: inserts happen in a
+savepoint, and a loser of a race reads the winner instead of creating a second customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from teahub.customers import events, rules
+from teahub.customers.models import Customer, CustomerContact, CustomerIdentity, CustomerMerge
+from teahub.customers.schemas import ContactIn, CustomerIn, CustomerPatch, CustomerRef, IdentityIn
+from teahub.db.uow import UnitOfWork
+from teahub.errors import Conflict, NotFound, ValidationFailed
+
+Pair = tuple[str, str]  # (identity kind, normalized value)
+MAX_MERGE_CHAIN = 32
+_CREATE_ATTEMPTS = 3
+_EARLIEST_BIRTHDAY = date(1900, 1, 1)
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    """What sales needs to price and bill an order."""
+
+    id: int
+    name: str
+    kind: str
+    tier: str | None
+    credit_limit: int | None
+    payment_terms: str | None
+
+
+@dataclass(frozen=True)
+class _NewCustomer:
+    name: str
+    kind: str
+    tier: str | None
+    identities: tuple[Pair, ...]
+    fields: dict[str, Any]
+    contacts: tuple[dict[str, Any], ...]
+
+
+# -- views ----------------------------------------------------------------------------------------
+def customer_view(c: Customer) -> dict[str, Any]:
+    phone = next((i.value for i in c.identities if i.kind == "phone"), None)
+    return {
+        "id": c.id,
+        "name": c.name,
+        "kind": c.kind,
+        "tier": c.tier,
+        "phone": phone,
+        "phone_masked": rules.mask_phone(phone),
+        "email": next((i.value for i in c.identities if i.kind == "email"), None),
+        "identities": [{"kind": i.kind, "value": i.value} for i in c.identities],
+        "birthday": c.birthday.isoformat() if c.birthday else None,
+        "home_store": c.home_store,
+        "note": c.note,
+        "company_name": c.company_name,
+        "credit_limit": c.credit_limit,
+        "payment_terms": c.payment_terms,
+        "contacts": [{"id": ct.id, "name": ct.name, "title": ct.title, "phone": ct.phone, "email": ct.email}
+                     for ct in c.contacts],
+        "status": c.status,
+        "merged_into": c.merged_into_id,
+        "version": c.version,
+        "created_at": c.created_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
+    }
+
+
+def merge_view(m: CustomerMerge) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "target_id": m.target_id,
+        "source_id": m.source_id,
+        "merged_at": m.merged_at.isoformat(),
+        "merged_by": m.merged_by,
+        "moved": m.moved,
+        "reversed_at": m.reversed_at.isoformat() if m.reversed_at else None,
+        "reversed_by": m.reversed_by,
+    }
+
+
+# -- input preparation (validation before any write) ----------------------------------------------
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def _text(value: str | None) -> str | None:
+    return None if _blank(value) else value.strip()  # type: ignore[union-attr]
+
+
+def _identity_pairs(phone: str | None, email: str | None, identities: list[IdentityIn],
+                    prefix: str = "", list_field: str = "identities") -> tuple[Pair, ...]:
+    """Normalized identities, strongest first (phone, email, then the list in its order), no repeats."""
+    pairs: list[Pair] = []
+    if not _blank(phone):
+        pairs.append(("phone", rules.normalize_phone(phone or "", field=f"{prefix}phone")))
+    if not _blank(email):
+        pairs.append(("email", rules.normalize_email(email or "", field=f"{prefix}email")))
+    for n, ident in enumerate(identities):
+        at = f"{prefix}{list_field}.{n}"
+        pairs.append((ident.kind, rules.normalize_identity(ident.kind, ident.value, field=f"{at}.value",
+                                                           kind_field=f"{at}.kind")))
+    return tuple(dict.fromkeys(pairs))
+
+
+def _contacts(contacts: list[ContactIn], prefix: str = "") -> tuple[dict[str, Any], ...]:
+    out = []
+    seen: set[int] = set()
+    for n, ct in enumerate(contacts):
+        at = f"{prefix}contacts.{n}"
+        if ct.id is not None:
+            if ct.id in seen:
+                raise ValidationFailed(f"contact {ct.id} is given twice", field=f"{at}.id")
+            seen.add(ct.id)
+        name = rules.normalize_name(ct.name, field=f"{at}.name")
+        if not name:
+            raise ValidationFailed("a contact needs a name", field=f"{at}.name")
+        out.append({
+            "id": ct.id,
+            "name": name,
+            "title": _text(ct.title),
+            "phone": None if _blank(ct.phone) else rules.normalize_phone(ct.phone or "", mobile_only=False,
+                                                                         field=f"{at}.phone"),
+            "email": None if _blank(ct.email) else rules.normalize_email(ct.email or "", field=f"{at}.email"),
+        })
+    return tuple(out)
+
+
+def _birthday(value: date | None, today: date, field: str = "birthday") -> date | None:
+    if value is not None and not _EARLIEST_BIRTHDAY <= value <= today:
+        raise ValidationFailed("a birthday must be a past date after 1900", field=field)
+    return value
+
+
+def _prepare_new(data: CustomerIn, today: date, prefix: str = "") -> _NewCustomer:
+    name = rules.normalize_name(data.name, field=f"{prefix}name")
+    pairs = _identity_pairs(data.phone, data.email, data.identities, prefix)
+    company_name = _text(data.company_name)
+    if data.kind == "company":
+        company_name = company_name or name or None
+        if company_name is None:
+            raise ValidationFailed("a company customer needs a company name", field=f"{prefix}company_name")
+        name = name or company_name
+    if not name and not pairs:
+        raise ValidationFailed("a customer needs a name or an identity (phone, email, ...)",
+                               field=f"{prefix}name")
+    tier = data.tier if "tier" in data.model_fields_set else rules.default_tier(
+        any(kind == "phone" for kind, _ in pairs))
+    fields = {
+        "birthday": _birthday(data.birthday, today, f"{prefix}birthday"),
+        "home_store": _text(data.home_store),
+        "note": _text(data.note),
+        "company_name": company_name,
+        "credit_limit": data.credit_limit,
+        "payment_terms": rules.normalize_payment_terms(data.payment_terms, field=f"{prefix}payment_terms"),
+    }
+    return _NewCustomer(name, data.kind, tier, pairs, fields, _contacts(data.contacts, prefix))
+
+
+# -- lookups --------------------------------------------------------------------------------------
+def _match(pairs: tuple[Pair, ...] | list[Pair]) -> ColumnElement[bool]:
+    return or_(*(and_(CustomerIdentity.kind == k, CustomerIdentity.value == v) for k, v in pairs))
+
+
+def _owners(uow: UnitOfWork, pairs: tuple[Pair, ...] | list[Pair]) -> dict[Pair, int]:
+    """Which customer holds each of these identities (those held by nobody are absent)."""
+    if not pairs:
+        return {}
+    rows = uow.session.execute(
+        select(CustomerIdentity.kind, CustomerIdentity.value, CustomerIdentity.customer_id).where(_match(pairs)))
+    return {(kind, value): owner for kind, value, owner in rows}
+
+
+def _get(uow: UnitOfWork, customer_id: int, *, field: str = "id", lock: bool = False) -> Customer:
+    customer = uow.session.get(Customer, customer_id, with_for_update=lock or None, populate_existing=lock)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}", field=field)
+    return customer
+
+
+def _survivor(uow: UnitOfWork, customer_id: int, *, field: str = "id", lock: bool = False) -> Customer:
+    """The customer itself, or the one it was merged into (following a chain of merges)."""
+    customer = _get(uow, customer_id, field=field, lock=lock)
+    for _ in range(MAX_MERGE_CHAIN):
+        if customer.merged_into_id is None:
+            return customer
+        customer = _get(uow, customer.merged_into_id, field=field, lock=lock)
+    raise Conflict(f"customer {customer_id} is in a merge chain that does not end", field=field)
+
+
+_INFO_COLUMNS = (Customer.id, Customer.name, Customer.kind, Customer.tier, Customer.credit_limit,
+                 Customer.payment_terms, Customer.merged_into_id)
+
+
+def _info(row: Any) -> CustomerInfo:
+    return CustomerInfo(row.id, row.name, row.kind, row.tier, row.credit_limit, row.payment_terms)
+
+
+def _info_by_id(uow: UnitOfWork, customer_id: int, field: str) -> CustomerInfo:
+    """One query (plus one per merge followed), without loading identities or contacts."""
+    for _ in range(MAX_MERGE_CHAIN):
+        row = uow.session.execute(select(*_INFO_COLUMNS).where(Customer.id == customer_id)).first()
+        if row is None:
+            raise NotFound(f"no customer {customer_id}", field=field)
+        if row.merged_into_id is None:
+            return _info(row)
+        customer_id = row.merged_into_id
+    raise Conflict(f"customer {customer_id} is in a merge chain that does not end", field=field)
+
+
+# -- writes shared by the use cases -------------------------------------------------------------
+def _identity_row(customer_id: int | None, kind: str, value: str, uow: UnitOfWork) -> CustomerIdentity:
+    row = CustomerIdentity(kind=kind, value=value, created_at=uow.now(),
+                           phone_last4=rules.phone_last4(value) if kind == "phone" else None)
+    if customer_id is not None:
+        row.customer_id = customer_id
+    return row
+
+
+def _touch(uow: UnitOfWork, customer: Customer) -> None:
+    customer.version += 1
+    customer.updated_at = uow.now()
+
+
+def _refreshed_view(uow: UnitOfWork, customer: Customer) -> dict[str, Any]:
+    uow.session.flush()
+    uow.session.expire(customer, ["identities", "contacts"])
+    return customer_view(customer)
+
+
+def _record_update(uow: UnitOfWork, customer: Customer, before: dict[str, Any], changed: list[str]) -> dict[str, Any]:
+    after = _refreshed_view(uow, customer)
+    payload = events.CustomerUpdated(customer_id=customer.id, changed=changed, customer=after)
+    uow.record_event(events.CUSTOMER_UPDATED, events.AGGREGATE, customer.id, payload.model_dump(mode="json"),
+                     version=customer.version)
+    uow.audit("customer.updated", "customer", customer.id, before, after)
+    return after
+
+
+def _attach_free(uow: UnitOfWork, owner_id: int, free: list[Pair]) -> Customer:
+    """Give the owner (or its survivor) the identities nobody holds; one taken meanwhile by someone else
+    stays theirs. The customer is locked first when something may be attached."""
+    customer = _survivor(uow, owner_id, lock=bool(free))
+    if not free:
+        return customer
+    before = customer_view(customer)
+    added: list[Pair] = []
+    for kind, value in free:
+        try:
+            with uow.session.begin_nested():
+                uow.session.add(_identity_row(customer.id, kind, value, uow))
+                uow.session.flush()
+            added.append((kind, value))
+        except IntegrityError:
+            continue
+    if added:
+        changed = ["identities"]
+        if customer.tier is None and any(kind == "phone" for kind, _ in added):
+            customer.tier = rules.default_tier(True)
+            changed.append("tier")
+        _touch(uow, customer)
+        _record_update(uow, customer, before, changed)
+    return customer
+
+
+def _find_or_create(uow: UnitOfWork, new: _NewCustomer) -> tuple[Customer, bool]:
+    for _ in range(_CREATE_ATTEMPTS):
+        owners = _owners(uow, new.identities)
+        owner = next((owners[p] for p in new.identities if p in owners), None)
+        if owner is not None:
+            return _attach_free(uow, owner, [p for p in new.identities if p not in owners]), False
+        now = uow.now()
+        customer = Customer(
+            name=new.name, kind=new.kind, tier=new.tier, status="active", version=1, created_at=now,
+            updated_at=now, **new.fields,
+            identities=[_identity_row(None, kind, value, uow) for kind, value in new.identities],
+            contacts=[CustomerContact(**{k: v for k, v in ct.items() if k != "id"}) for ct in new.contacts],
+        )
+        try:
+            with uow.session.begin_nested():
+                uow.session.add(customer)
+                uow.session.flush()
+        except IntegrityError:
+            if not new.identities:
+                raise
+            continue  # another transaction took one of the identities first: answer its customer
+        view = customer_view(customer)
+        payload = events.CustomerCreated(customer_id=customer.id, customer=view)
+        uow.record_event(events.CUSTOMER_CREATED, events.AGGREGATE, customer.id,
+                         payload.model_dump(mode="json"), version=customer.version)
+        uow.audit("customer.created", "customer", customer.id, None, view)
+        return customer, True
+    raise Conflict("the customer's identities kept changing while creating it; try again", field="identities")
+
+
+# -- use cases ------------------------------------------------------------------------------------
+def create_customer(uow: UnitOfWork, data: CustomerIn) -> tuple[dict[str, Any], bool]:
+    """Create a customer, or answer the one already holding one of the identities given (created=False),
+    attaching to it the given identities nobody holds yet."""
+    new = _prepare_new(data, uow.now().date())
+    with uow:
+        customer, created = _find_or_create(uow, new)
+        view = _refreshed_view(uow, customer)
+        uow.commit()
+        return view, created
+
+
+def _parse_ref(ref: Any) -> CustomerRef:
+    if not isinstance(ref, dict):
+        raise ValidationFailed("customer must be an object with an id or identities", field="customer")
+    try:
+        return CustomerRef.model_validate(ref)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = ".".join(str(p) for p in error["loc"])
+        raise ValidationFailed(error["msg"], field=f"customer.{loc}" if loc else "customer") from None
+
+
+def resolve_customer(uow: UnitOfWork, ref: dict[str, Any]) -> CustomerInfo:
+    """The customer an order refers to: by `id` (the survivor when it was merged), else by its identities
+    (phone, email, identities), creating the customer when none matches. Errors name `customer.<field>`.
+    One query when the customer is found."""
+    parsed = _parse_ref(ref)
+    with uow:
+        if parsed.id is not None:
+            return _info_by_id(uow, parsed.id, "customer.id")
+        pairs = _identity_pairs(parsed.phone, parsed.email, parsed.identities, "customer.")
+        if not pairs:
+            raise ValidationFailed("give the customer's id or an identity (phone, email, ...)", field="customer")
+        rows = uow.session.execute(
+            select(CustomerIdentity.kind.label("identity_kind"), CustomerIdentity.value.label("identity_value"),
+                   *_INFO_COLUMNS)
+            .join(Customer, Customer.id == CustomerIdentity.customer_id).where(_match(pairs))
+        ).all()
+        found = {(r.identity_kind, r.identity_value): r for r in rows}
+        if len(found) == len(pairs):
+            first = found[pairs[0]]
+            return _info(first) if first.merged_into_id is None else _info_by_id(uow, first.id, "customer")
+        data = CustomerIn(name=parsed.name, phone=parsed.phone, email=parsed.email,
+                          identities=parsed.identities)
+        customer, _created = _find_or_create(uow, _prepare_new(data, uow.now().date(), "customer."))
+        info = _info(customer)
+        uow.commit()
+        return info
+
+
+def get_customer(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
+    """The customer as it is (a merged one is answered with status "merged" and `merged_into`)."""
+    with uow.reading():
+        return customer_view(_get(uow, customer_id))
+
+
+def get_customer_info(uow: UnitOfWork, customer_id: int) -> CustomerInfo:
+    """What sales needs of a customer; for a merged customer, the survivor's."""
+    with uow.reading():
+        return _info_by_id(uow, customer_id, "id")
+
+
+def lock_customer(uow: UnitOfWork, customer_id: int) -> None:
+    """Hold the customer's row until the caller's transaction ends (FOR UPDATE on PostgreSQL; SQLite
+    serializes writers already), so that concurrent checks of one customer (e.g. credit) run in turn."""
+    with uow:
+        locked = uow.session.execute(
+            select(Customer.id).where(Customer.id == customer_id).with_for_update()).first()
+        if locked is None:
+            raise NotFound(f"no customer {customer_id}", field="customer.id")
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _holding(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return Customer.id.in_(select(CustomerIdentity.customer_id).where(condition))
+
+
+def list_customers(uow: UnitOfWork, *, q: str | None = None, kind: str | None = None,
+                   identity: str | None = None, after_id: int = 0, limit: int = 50,
+                   include_merged: bool = False) -> list[dict[str, Any]]:
+    """Customers by id. `q`: four digits match the end of a phone (indexed), a phone number matches
+    exactly, anything else matches the name or company name (contains, any case) or an email exactly.
+    `identity` is "kind:value" (e.g. "taobao:tb_buyer"). Merged customers are left out unless asked."""
+    stmt = select(Customer).where(Customer.id > after_id)
+    if not include_merged:
+        stmt = stmt.where(Customer.merged_into_id.is_(None))
+    if kind is not None:
+        if kind not in ("person", "company"):
+            raise ValidationFailed("kind is person or company", field="kind")
+        stmt = stmt.where(Customer.kind == kind)
+    if identity is not None:
+        id_kind, sep, id_value = identity.partition(":")
+        if not sep:
+            raise ValidationFailed("identity is kind:value, e.g. phone:13812345678", field="identity")
+        id_value = rules.normalize_identity(id_kind.strip(), id_value, field="identity", kind_field="identity")
+        stmt = stmt.where(_holding(and_(CustomerIdentity.kind == id_kind.strip(),
+                                        CustomerIdentity.value == id_value)))
+    if q is not None and q.strip():
+        how, term = rules.classify_query(q)
+        if how == "last4":
+            stmt = stmt.where(_holding(CustomerIdentity.phone_last4 == term))
+        elif how == "phone":
+            stmt = stmt.where(_holding(and_(CustomerIdentity.kind == "phone", CustomerIdentity.value == term)))
+        else:
+            pattern = f"%{_escape_like(term)}%"
+            conditions: list[ColumnElement[bool]] = [Customer.name.ilike(pattern, escape="\\"),
+                          Customer.company_name.ilike(pattern, escape="\\")]
+            if "@" in term:
+                conditions.append(_holding(and_(CustomerIdentity.kind == "email",
+                                                CustomerIdentity.value == term.lower())))
+            stmt = stmt.where(or_(*conditions))
+    with uow.reading():
+        return [customer_view(c) for c in uow.session.scalars(stmt.order_by(Customer.id).limit(limit))]
+
+
+def _prepare_patch(patch: CustomerPatch, today: date) -> dict[str, Any]:
+    sent = patch.model_fields_set
+    values: dict[str, Any] = {}
+    if "name" in sent:
+        name = rules.normalize_name(patch.name)
+        if not name:
+            raise ValidationFailed("a name cannot be blank", field="name")
+        values["name"] = name
+    if "kind" in sent:
+        if patch.kind is None:
+            raise ValidationFailed("kind is person or company", field="kind")
+        values["kind"] = patch.kind
+    if "tier" in sent:
+        values["tier"] = patch.tier
+    if "birthday" in sent:
+        values["birthday"] = _birthday(patch.birthday, today)
+    for name in ("home_store", "note", "company_name"):
+        if name in sent:
+            values[name] = _text(getattr(patch, name))
+    if "credit_limit" in sent:
+        values["credit_limit"] = patch.credit_limit
+    if "payment_terms" in sent:
+        values["payment_terms"] = rules.normalize_payment_terms(patch.payment_terms)
+    return values
+
+
+def _replace_contacts(uow: UnitOfWork, customer: Customer, contacts: tuple[dict[str, Any], ...]) -> bool:
+    existing = {ct.id: ct for ct in customer.contacts}
+    kept: set[int] = set()
+    changed = False
+    for spec in contacts:
+        fields = {k: v for k, v in spec.items() if k != "id"}
+        if spec["id"] is None:
+            uow.session.add(CustomerContact(customer_id=customer.id, **fields))
+            changed = True
+            continue
+        contact = existing[spec["id"]]
+        kept.add(contact.id)
+        for name, value in fields.items():
+            if getattr(contact, name) != value:
+                setattr(contact, name, value)
+                changed = True
+    for contact_id, contact in existing.items():
+        if contact_id not in kept:
+            uow.session.delete(contact)
+            changed = True
+    return changed
+
+
+def update_customer(uow: UnitOfWork, customer_id: int, patch: CustomerPatch) -> dict[str, Any]:
+    """Change the fields given. Identities in `add_identities` must be free or already this customer's
+    (409 `identities` otherwise); `contacts` replaces the list (give a contact's `id` to keep it)."""
+    values = _prepare_patch(patch, uow.now().date())
+    pairs = _identity_pairs(None, None, patch.add_identities, list_field="add_identities")
+    contacts = _contacts(patch.contacts or []) if "contacts" in patch.model_fields_set else None
+    with uow:
+        customer = _get(uow, customer_id, lock=True)
+        if customer.merged_into_id is not None:
+            raise Conflict(f"customer {customer_id} was merged into customer {customer.merged_into_id}",
+                           field="id", merged_into=customer.merged_into_id)
+        if patch.version is not None and patch.version != customer.version:
+            raise Conflict(f"customer {customer_id} is at version {customer.version}, not {patch.version}",
+                           field="version")
+        known = {ct.id for ct in customer.contacts}
+        for n, ct in enumerate(contacts or ()):
+            if ct["id"] is not None and ct["id"] not in known:
+                raise ValidationFailed(f"customer {customer_id} has no contact {ct['id']}",
+                                       field=f"contacts.{n}.id")
+        owners = _owners(uow, pairs)
+        for kind, value in pairs:
+            owner = owners.get((kind, value), customer.id)
+            if owner != customer.id:
+                raise Conflict(f"{kind} {value} belongs to customer {owner}", field="identities",
+                               customer_id=owner)
+        kind = values.get("kind", customer.kind)
+        if kind == "company" and not values.get("company_name", customer.company_name):
+            values["company_name"] = values.get("name", customer.name) or None
+            if values["company_name"] is None:
+                raise ValidationFailed("a company customer needs a company name", field="company_name")
+
+        before = customer_view(customer)
+        changed = [name for name, value in values.items() if getattr(customer, name) != value]
+        for name in changed:
+            setattr(customer, name, values[name])
+        new_pairs = [p for p in pairs if p not in owners]
+        for kind, value in new_pairs:
+            try:
+                with uow.session.begin_nested():
+                    uow.session.add(_identity_row(customer.id, kind, value, uow))
+                    uow.session.flush()
+            except IntegrityError:
+                raise Conflict(f"{kind} {value} was just taken by another customer", field="identities") from None
+        if new_pairs:
+            changed.append("identities")
+            if customer.tier is None and "tier" not in values and any(k == "phone" for k, _ in new_pairs):
+                customer.tier = rules.default_tier(True)
+                changed.append("tier")
+        if contacts is not None and _replace_contacts(uow, customer, contacts):
+            changed.append("contacts")
+        if not changed:
+            return before
+        _touch(uow, customer)
+        after = _record_update(uow, customer, before, changed)
+        uow.commit()
+        return after
+
+
+# -- merges ---------------------------------------------------------------------------------------
+def _lock_pair(uow: UnitOfWork, target_id: int, source_id: int,
+               fields: tuple[str, str] = ("id", "source_id")) -> tuple[Customer, Customer]:
+    """Both customers, locked in id order (no deadlock between two merges of the same pair)."""
+    locked = {}
+    for customer_id in sorted((target_id, source_id)):
+        field = fields[0] if customer_id == target_id else fields[1]
+        locked[customer_id] = _get(uow, customer_id, field=field, lock=True)
+    return locked[target_id], locked[source_id]
+
+
+def _moved_counts(moved: dict[str, Any]) -> events.MovedCounts:
+    return events.MovedCounts(identities=len(moved["identity_ids"]), contacts=len(moved["contact_ids"]),
+                              orders=len(moved["order_ids"]))
+
+
+def merge_customers(uow: UnitOfWork, target_id: int, source_id: int) -> dict[str, Any]:
+    """Merge the source customer into the target: its identities, contacts and orders move to the target,
+    and it is kept with status "merged". Answers the target plus `merge_id` (to reverse it)."""
+    from teahub.sales import service as sales_service
+
+    if target_id == source_id:
+        raise Conflict("a customer cannot be merged into itself", field="source_id")
+    with uow:
+        target, source = _lock_pair(uow, target_id, source_id)
+        for customer, field in ((target, "id"), (source, "source_id")):
+            if customer.merged_into_id is not None:
+                raise Conflict(f"customer {customer.id} was already merged into customer "
+                               f"{customer.merged_into_id}", field=field)
+        before_target, before_source = customer_view(target), customer_view(source)
+        identity_ids = [i.id for i in source.identities]
+        contact_ids = [ct.id for ct in source.contacts]
+        if identity_ids:
+            uow.session.execute(update(CustomerIdentity).where(CustomerIdentity.id.in_(identity_ids))
+                                .values(customer_id=target.id))
+        if contact_ids:
+            uow.session.execute(update(CustomerContact).where(CustomerContact.id.in_(contact_ids))
+                                .values(customer_id=target.id))
+        order_ids = sales_service.reassign_orders(uow, source.id, target.id)
+        tier_before = target.tier
+        target.tier = rules.higher_tier(target.tier, source.tier)
+        source.status, source.merged_into_id = "merged", target.id
+        _touch(uow, target)
+        _touch(uow, source)
+        moved = {"identity_ids": identity_ids, "contact_ids": contact_ids, "order_ids": sorted(order_ids),
+                 "target_tier": {"before": tier_before, "after": target.tier}}
+        merge = CustomerMerge(source_id=source.id, target_id=target.id, merged_at=uow.now(),
+                              merged_by=uow.actor, moved=moved)
+        uow.session.add(merge)
+        after_target, after_source = _refreshed_view(uow, target), _refreshed_view(uow, source)
+        payload = events.CustomerMerged(target_id=target.id, source_id=source.id, merge_id=merge.id,
+                                        moved=_moved_counts(moved))
+        uow.record_event(events.CUSTOMER_MERGED, events.AGGREGATE, target.id, payload.model_dump(mode="json"),
+                         version=target.version)
+        uow.audit("customer.merged", "customer", target.id, before_target, after_target)
+        uow.audit("customer.merged", "customer", source.id, before_source, after_source)
+        uow.commit()
+        return {**after_target, "merge_id": merge.id}
+
+
+def reverse_merge(uow: UnitOfWork, merge_id: int) -> dict[str, Any]:
+    """Undo a merge exactly: what it moved goes back to the source, which is active again. Identities,
+    contacts and orders the target got afterwards stay with it."""
+    from teahub.sales import service as sales_service
+
+    with uow:
+        merge = uow.session.get(CustomerMerge, merge_id, with_for_update=True)
+        if merge is None:
+            raise NotFound(f"no merge {merge_id}", field="merge_id")
+        if merge.reversed_at is not None:
+            raise Conflict(f"merge {merge_id} was already reversed", field="merge_id")
+        target, source = _lock_pair(uow, merge.target_id, merge.source_id, ("merge_id", "merge_id"))
+        if target.merged_into_id is not None:
+            raise Conflict(f"customer {target.id} has since been merged into customer {target.merged_into_id}; "
+                           "reverse that merge first", field="merge_id")
+        before_target, before_source = customer_view(target), customer_view(source)
+        moved = merge.moved
+        if moved["identity_ids"]:
+            uow.session.execute(update(CustomerIdentity).where(CustomerIdentity.id.in_(moved["identity_ids"]))
+                                .values(customer_id=source.id))
+        if moved["contact_ids"]:
+            uow.session.execute(update(CustomerContact).where(CustomerContact.id.in_(moved["contact_ids"]),
+                                                              CustomerContact.customer_id == target.id)
+                                .values(customer_id=source.id))
+        sales_service.move_orders(uow, moved["order_ids"], source.id)
+        tier = moved.get("target_tier") or {}
+        if tier and target.tier == tier.get("after"):
+            target.tier = tier.get("before")
+        source.status, source.merged_into_id = "active", None
+        _touch(uow, target)
+        _touch(uow, source)
+        merge.reversed_at, merge.reversed_by = uow.now(), uow.actor
+        after_target, after_source = _refreshed_view(uow, target), _refreshed_view(uow, source)
+        payload = events.CustomerUnmerged(target_id=target.id, source_id=source.id, merge_id=merge.id,
+                                          moved=_moved_counts(moved))
+        uow.record_event(events.CUSTOMER_UNMERGED, events.AGGREGATE, target.id,
+                         payload.model_dump(mode="json"), version=target.version)
+        uow.audit("customer.unmerged", "customer", target.id, before_target, after_target)
+        uow.audit("customer.unmerged", "customer", source.id, before_source, after_source)
+        view = {**merge_view(merge), "source": after_source, "target": after_target}
+        uow.commit()
+        return view
+
+
+def list_merges(uow: UnitOfWork, customer_id: int, *, after_id: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+    """The merges a customer took part in, as target or source, oldest first."""
+    with uow.reading():
+        _get(uow, customer_id)
+        rows = uow.session.scalars(
+            select(CustomerMerge)
+            .where(or_(CustomerMerge.target_id == customer_id, CustomerMerge.source_id == customer_id),
+                   CustomerMerge.id > after_id)
+            .order_by(CustomerMerge.id).limit(limit))
+        return [merge_view(m) for m in rows]
