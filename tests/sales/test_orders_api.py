@@ -348,3 +348,19 @@ def test_orders_list_filters_and_paginates(client: TestClient) -> None:
     second = f.ok(client.get("/api/v1/orders", params={"channel": "pos", "limit": 2, "cursor": first["next"]}))
     assert [o["id"] for o in second["items"]] == ids[::-1][2:4]
     assert len(f.ok(client.get("/api/v1/orders", params={"status": "confirmed"}))["items"]) == 1
+
+
+def test_merging_customers_moves_their_orders_and_records_it(client: TestClient) -> None:
+    shop(client)
+    first = f.ok(f.pos_sale(client, [(SKU, 1)], pay=62800, phone="13812345678"), 201)
+    second = f.ok(f.pos_sale(client, [(SKU, 1)], pay=62800, phone="13912345678"), 201)
+    merged = f.ok(client.post(f"/api/v1/customers/{first['customer_id']}/merge",
+                              json={"source_id": second["customer_id"]}))
+    moved = f.ok(client.get(f"/api/v1/orders/{second['id']}"))
+    assert moved["customer_id"] == first["customer_id"]
+    changed = [e for e in events_of(client, "order") if e["type"] == "order.customer_changed"]
+    assert [(e["aggregate_id"], e["payload"]["previous_customer_id"]) for e in changed] == [
+        (str(second["id"]), second["customer_id"])]
+    f.ok(client.post(f"/api/v1/customers/merges/{merged['merge_id']}/reverse"))
+    assert f.ok(client.get(f"/api/v1/orders/{second['id']}"))["customer_id"] == second["customer_id"]
+    assert f.ok(client.get("/api/v1/orders", params={"customer_id": first["customer_id"]}))["items"][0]["id"] == first["id"]

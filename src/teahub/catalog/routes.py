@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
+from teahub.api_params import Limit
 from teahub.auth.deps import CurrentPrincipal, Uow
 from teahub.catalog import service
 from teahub.catalog.schemas import CategoryIn, CategoryOut, ProductIn, ProductOut, ProductPatch
-from teahub.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, cursor_int, page
+from teahub.pagination import DEFAULT_LIMIT, Page, cursor_int, page
 
 router = APIRouter(tags=["catalog"])
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 @router.post("/products", response_model=ProductOut, status_code=201)

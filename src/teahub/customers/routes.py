@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from teahub.api_params import Limit, PathId
 from teahub.auth.deps import CurrentPrincipal, Uow
 from teahub.auth.principal import Principal
 from teahub.customers import service
@@ -18,11 +19,10 @@ from teahub.customers.schemas import (
     ReversedMergeOut,
 )
 from teahub.errors import Forbidden
-from teahub.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, cursor_int, page
+from teahub.pagination import DEFAULT_LIMIT, Page, cursor_int, page
 
 router = APIRouter(tags=["customers"])
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 TERMS_ROLES = ("admin", "manager")
 
 
@@ -58,32 +58,32 @@ def list_customers(principal: CurrentPrincipal, uow: Uow, q: str | None = None,
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
-def get_customer(customer_id: int, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+def get_customer(customer_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     return service.get_customer(uow, customer_id)
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut)
-def update_customer(customer_id: int, body: CustomerPatch, principal: CurrentPrincipal,
+def update_customer(customer_id: PathId, body: CustomerPatch, principal: CurrentPrincipal,
                     uow: Uow) -> dict[str, Any]:
     _require_terms_role(principal, body)
     return service.update_customer(uow, customer_id, body)
 
 
 @router.post("/customers/{customer_id}/merge", response_model=MergedCustomerOut)
-def merge_customers(customer_id: int, body: MergeIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+def merge_customers(customer_id: PathId, body: MergeIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     """Merge customer `source_id` into this one; answers this customer and the `merge_id`."""
     principal.require_role("admin", "manager")
     return service.merge_customers(uow, customer_id, body.source_id)
 
 
 @router.post("/customers/merges/{merge_id}/reverse", response_model=ReversedMergeOut)
-def reverse_merge(merge_id: int, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+def reverse_merge(merge_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     principal.require_role("admin")
     return service.reverse_merge(uow, merge_id)
 
 
 @router.get("/customers/{customer_id}/merges", response_model=Page[MergeOut])
-def list_merges(customer_id: int, principal: CurrentPrincipal, uow: Uow, cursor: str | None = None,
+def list_merges(customer_id: PathId, principal: CurrentPrincipal, uow: Uow, cursor: str | None = None,
                 limit: Limit = DEFAULT_LIMIT) -> dict[str, Any]:
     rows = service.list_merges(uow, customer_id, after_id=cursor_int(cursor), limit=limit + 1)
     return page(rows, limit)

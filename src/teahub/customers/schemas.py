@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from teahub.api_params import MAX_ID
+
 IdentityKind = Literal[
     "phone", "email", "wechat_unionid", "wechat_openid", "taobao", "jd", "pdd", "douyin", "youzan",
 ]
@@ -35,7 +37,7 @@ class ContactIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: int | None = None
+    id: int | None = Field(default=None, ge=1, le=MAX_ID)
     name: str = Field(min_length=1, max_length=100)
     title: str | None = Field(None, max_length=64)
     phone: str | None = Field(None, max_length=32)
@@ -77,7 +79,7 @@ class CustomerRef(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: int | None = Field(None, strict=True)
+    id: int | None = Field(None, strict=True, ge=1, le=MAX_ID)
     name: str = Field("", max_length=100)
     phone: str | None = Field(None, max_length=32)
     email: str | None = Field(None, max_length=128)
@@ -101,7 +103,7 @@ class CustomerPatch(BaseModel):
     payment_terms: str | None = Field(None, max_length=32)
     add_identities: list[IdentityIn] = Field(default_factory=list, max_length=20)
     contacts: list[ContactIn] | None = Field(None, max_length=50)
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class CustomerOut(BaseModel):
@@ -130,7 +132,7 @@ class CustomerOut(BaseModel):
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source_id: int = Field(strict=True)
+    source_id: int = Field(strict=True, ge=1, le=MAX_ID)
 
 
 class MergedCustomerOut(CustomerOut):

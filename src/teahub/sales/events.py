@@ -5,12 +5,15 @@
 - `order.confirmed`, `order.paid`, `order.allocated`, `order.shipped`, `order.completed`, `order.cancelled`:
   {id, number, channel, status, customer_id, location, total, paid_amount}
 - `order.payment_received`: a payment on an order that stays in its state (B2B on credit).
+- `order.customer_changed`: the order now belongs to another customer (a merge or its reversal); payload as
+  above plus previous_customer_id.
 - `order.refunded`: {id, number, refund_id, amount, restock, lines[{sku, quantity, amount}]}
 """
 
 CREATED = "order.created"
 REFUNDED = "order.refunded"
 PAYMENT_RECEIVED = "order.payment_received"
+CUSTOMER_CHANGED = "order.customer_changed"
 
 
 def status_event(status: str) -> str:

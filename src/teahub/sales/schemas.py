@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from teahub.api_params import MAX_ID
+
 Channel = Literal["pos", "web", "tmall", "taobao", "jd", "pdd", "douyin", "b2b"]
 Status = Literal["draft", "confirmed", "paid", "allocated", "shipped", "completed", "cancelled"]
 Method = Literal["cash", "wechat", "alipay", "card", "bank_transfer", "platform"]
@@ -18,7 +20,7 @@ class IdentityRef(BaseModel):
 class CustomerRef(BaseModel):
     """Who buys: an existing customer by id, or found (or created) by phone or another identity."""
 
-    id: int | None = Field(default=None, ge=1)
+    id: int | None = Field(default=None, ge=1, le=MAX_ID)
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=128)
     name: str | None = Field(default=None, max_length=100)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from teahub.catalog import service as catalog
@@ -469,16 +469,23 @@ def _update_existing(uow: UnitOfWork, order: Order, data: OrderIn) -> dict[str, 
 def reassign_orders(uow: UnitOfWork, from_customer_id: int, to_customer_id: int) -> list[int]:
     """Move every order of one customer to another (customer merge); answers the moved order ids."""
     with uow:
-        ids = list(uow.session.scalars(select(Order.id).where(Order.customer_id == from_customer_id)))
+        ids = list(uow.session.scalars(select(Order.id).where(Order.customer_id == from_customer_id)
+                                       .order_by(Order.id)))
         move_orders(uow, ids, to_customer_id)
         uow.commit()
         return ids
 
 
 def move_orders(uow: UnitOfWork, order_ids: list[int], to_customer_id: int) -> None:
-    """Attach exactly these orders to a customer (used to reverse a merge)."""
+    """Attach exactly these orders to a customer (a merge, or its reversal); each order records the change."""
     if not order_ids:
         return
     with uow:
-        uow.session.execute(update(Order).where(Order.id.in_(order_ids)).values(customer_id=to_customer_id))
+        orders = list(uow.session.scalars(select(Order).where(Order.id.in_(order_ids)).order_by(Order.id)
+                                          .with_for_update()))
+        codes = location_codes(uow, *orders)
+        for order in orders:
+            previous, order.customer_id = order.customer_id, to_customer_id
+            _bump(uow, order, events.CUSTOMER_CHANGED,
+                  {**event_payload(order, codes), "previous_customer_id": previous})
         uow.commit()
