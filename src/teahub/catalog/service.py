@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -154,11 +154,11 @@ def _descendants(tree: Mapping[int, Category], root_id: int) -> set[int]:
 # -- facts for other capabilities -----------------------------------------------------------------
 def get_products(uow: UnitOfWork, skus: Iterable[str]) -> dict[str, ProductInfo]:
     """The products with these SKUs (inactive ones included; unknown ones absent), by SKU."""
-    wanted = sorted({sku for sku in skus if "\x00" not in sku})  # no stored SKU holds NUL (PostgreSQL refuses it)
+    wanted = sorted(set(skus))
     if not wanted:
         return {}
     with uow.reading():
-        return {p.sku: p for p in _load_infos(uow.session, Product.sku.in_(wanted))}
+        return {p.sku: p for p in _load_infos(uow.session, _INFOS_BY_SKU, wanted)}
 
 
 def get_products_by_id(uow: UnitOfWork, ids: Iterable[int]) -> dict[int, ProductInfo]:
@@ -167,14 +167,14 @@ def get_products_by_id(uow: UnitOfWork, ids: Iterable[int]) -> dict[int, Product
     if not wanted:
         return {}
     with uow.reading():
-        return {p.id: p for p in _load_infos(uow.session, Product.id.in_(wanted))}
+        return {p.id: p for p in _load_infos(uow.session, _INFOS_BY_ID, wanted)}
 
 
-def _load_infos(session: Session, where: ColumnElement[bool]) -> list[ProductInfo]:
-    """One query for the products (with their category's `ages` up to MAX_CATEGORY_DEPTH ancestors), and
-    one more only when gift boxes are among them."""
+def _infos_statement(key: Any) -> Any:
+    """Products with their category's `ages` up to MAX_CATEGORY_DEPTH ancestors. Built once: every order
+    asks for its products, and building the statement costs more than running it."""
     c1, c2, c3 = aliased(Category), aliased(Category), aliased(Category)
-    rows = session.execute(
+    return (
         select(Product.id, Product.sku, Product.name, Product.unit, Product.price_basis, Product.list_price,
                Product.member_price, Product.vip_price, Product.special_price, Product.special_from,
                Product.special_until, c1.code, func.coalesce(c1.ages, c2.ages, c3.ages),
@@ -182,8 +182,17 @@ def _load_infos(session: Session, where: ColumnElement[bool]) -> list[ProductInf
         .join(c1, Product.category_id == c1.id)
         .outerjoin(c2, c1.parent_id == c2.id)
         .outerjoin(c3, c2.parent_id == c3.id)
-        .where(where)
-    ).all()
+        .where(key.in_(bindparam("keys", expanding=True)))
+    )
+
+
+_INFOS_BY_SKU = _infos_statement(Product.sku)
+_INFOS_BY_ID = _infos_statement(Product.id)
+
+
+def _load_infos(session: Session, statement: Any, keys: list[Any]) -> list[ProductInfo]:
+    """One query for the products, and one more only when gift boxes are among them."""
+    rows = session.execute(statement, {"keys": keys}).all()
     boxes = [r[0] for r in rows if r[14]]
     parts: dict[int, list[Component]] = {}
     if boxes:
