@@ -104,7 +104,10 @@ class UnitOfWork:
 
     def commit(self) -> None:
         if self._depth > 1:
-            return  # the outermost caller commits
+            # The outermost caller commits; what this step changed is written now so the next step
+            # (which may reload rows) sees it.
+            self.session.flush()
+            return
         if self._events:
             if self.session.get_bind().dialect.name == "postgresql":
                 # Writers share this lock until they commit; a reader takes it exclusively, so it never reads
