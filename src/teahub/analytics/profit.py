@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from teahub.catalog.models import Category, Product
 from teahub.customers.models import Customer
@@ -36,8 +36,9 @@ def profit(uow: UnitOfWork, by: Grouping, *, since: datetime | None = None, unti
         "order": (Order.id, func.max(Order.channel)),
     }
     key, label = keys[by]
-    stmt = (select(key.label("key"), label.label("label"), quantity.label("quantity"), revenue.label("revenue"),
-                   cost.label("cost"), func.count(func.distinct(Order.id)).label("orders"))
+    columns: tuple[Any, ...] = (key.label("key"), label.label("label"), quantity.label("quantity"), revenue.label("revenue"),
+               cost.label("cost"), func.count(func.distinct(Order.id)).label("orders"))
+    stmt: Select[Any] = (select(*columns)
             .join(Order, Order.id == OrderLine.order_id)
             .where(Order.status.in_(SOLD)))
     if by == "customer":

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -21,7 +22,7 @@ from teahub.inventory.events import STOCK_CHANGED, STOCK_LOW
 from teahub.inventory.models import Batch, StockLedgerEntry, StockLevel, StockThreshold
 from teahub.inventory.rules import BatchStock
 
-_levels = StockLevel.__table__
+_levels = cast(Table, StockLevel.__table__)
 
 
 @dataclass(frozen=True)

@@ -570,7 +570,7 @@ def _stock_items(uow: UnitOfWork, *, product_ids: list[int] | None = None, locat
 def _gift_box_items(uow: UnitOfWork, box: ProductInfo, location: str | None,
                     scope: frozenset[str] | None) -> list[dict[str, Any]]:
     codes = [location] if location else [loc["code"] for loc in list_locations(uow, codes=scope)]
-    items = []
+    items: list[dict[str, Any]] = []
     for code in codes:
         loc = get_location(uow, code)
         boxes = available(uow, loc, [box])[box.id]
