@@ -286,7 +286,8 @@ def test_gift_box_is_sold_as_its_components(client: TestClient) -> None:
     assert f.stock(client, "BOX-MID")["available"] == 1
     refused = f.pos_sale(client, [("BOX-MID", 2)], pay=2 * 99900)
     assert refused.status_code == 409
-    back = f.ok(client.post(f"/api/v1/orders/{order['id']}/refunds", json={"lines": [{"sku": "BOX-MID", "quantity": 1}]}),
+    back = f.ok(client.post(f"/api/v1/orders/{order['id']}/refunds",
+                            json={"lines": [{"sku": "BOX-MID", "quantity": 1}]}),
                 201)
     assert back["lines"][0]["cost"] == 2 * 30000 + 5000
     assert f.stock(client, "GW")["on_hand"] == 2
@@ -363,4 +364,5 @@ def test_merging_customers_moves_their_orders_and_records_it(client: TestClient)
         (str(second["id"]), second["customer_id"])]
     f.ok(client.post(f"/api/v1/customers/merges/{merged['merge_id']}/reverse"))
     assert f.ok(client.get(f"/api/v1/orders/{second['id']}"))["customer_id"] == second["customer_id"]
-    assert f.ok(client.get("/api/v1/orders", params={"customer_id": first["customer_id"]}))["items"][0]["id"] == first["id"]
+    kept = f.ok(client.get("/api/v1/orders", params={"customer_id": first["customer_id"]}))["items"]
+    assert [o["id"] for o in kept] == [first["id"]]

@@ -36,8 +36,9 @@ def profit(uow: UnitOfWork, by: Grouping, *, since: datetime | None = None, unti
         "order": (Order.id, func.max(Order.channel)),
     }
     key, label = keys[by]
-    columns: tuple[Any, ...] = (key.label("key"), label.label("label"), quantity.label("quantity"), revenue.label("revenue"),
-               cost.label("cost"), func.count(func.distinct(Order.id)).label("orders"))
+    columns: tuple[Any, ...] = (key.label("key"), label.label("label"), quantity.label("quantity"),
+                                revenue.label("revenue"), cost.label("cost"),
+                                func.count(func.distinct(Order.id)).label("orders"))
     stmt: Select[Any] = (select(*columns)
             .join(Order, Order.id == OrderLine.order_id)
             .where(Order.status.in_(SOLD)))

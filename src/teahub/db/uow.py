@@ -91,13 +91,14 @@ class UnitOfWork:
     def savepoint(self) -> Iterator[UnitOfWork]:
         """A nested transaction: when the block raises, its writes and the events it recorded are undone and
         the outer transaction goes on (used to import many rows and keep only the good ones)."""
-        recorded = len(self._events)
+        recorded, callbacks = len(self._events), len(self._after_commit)
         nested = self.session.begin_nested()
         try:
             yield self
         except BaseException:
             nested.rollback()
             del self._events[recorded:]
+            del self._after_commit[callbacks:]
             raise
         else:
             nested.commit()
