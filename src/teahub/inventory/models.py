@@ -156,8 +156,3 @@ class StockCountLine(Base):
     counted: Mapped[int] = mapped_column(Integer)
     difference: Mapped[int] = mapped_column(Integer)
 
-
-__all__ = [
-    "Batch", "Location", "StockCount", "StockCountLine", "StockLedgerEntry", "StockLevel",
-    "StockThreshold", "Transfer", "TransferLine", "LEDGER_KINDS", "LOCATION_KINDS", "date",
-]

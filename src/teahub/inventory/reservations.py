@@ -1,0 +1,173 @@
+"""Reservations and sales against batches, made by sales inside its own transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from teahub.catalog import service as catalog
+from teahub.catalog.rules import ProductInfo
+from teahub.db.uow import UnitOfWork
+from teahub.inventory import ledger
+from teahub.inventory.ledger import Movement
+from teahub.inventory.locations import LocationInfo, get_location_by_id, location_codes
+from teahub.inventory.models import Batch, StockLevel
+from teahub.inventory.rules import BatchStock, Pick, gift_box_available, pick_batches
+
+
+@dataclass(frozen=True)
+class StockRequest:
+    """Units of one product (a gift box expands to its components) wanted by one order line."""
+
+    product: ProductInfo
+    quantity: int
+    field: str | None = None
+
+
+def reserve(uow: UnitOfWork, location: LocationInfo, requests: list[StockRequest], reference: str,
+            *, consume: bool = False) -> list[list[Pick]]:
+    """Take batches for each request: reserve them (confirmed orders) or, with consume=True, take them out of
+    stock at once (a sale at the counter). Answers the picks per request, in order. All or nothing."""
+    with uow:
+        wanted = _expand(uow, requests)
+        product_ids = {p.id for parts in wanted for p, _, _ in parts}
+        locked = ledger.lock_batches(uow, [location.id], product_ids)
+        today = uow.now().date()
+        taken: dict[int, int] = defaultdict(int)
+        answer: list[list[Pick]] = []
+        skus: dict[int, str] = {}
+        for parts in wanted:
+            picks: list[Pick] = []
+            for product, quantity, field in parts:
+                skus[product.id] = product.sku
+                batches = [_reserve_view(b, taken[b.level_id]) for b in locked.get((location.id, product.id), [])]
+                for pick in pick_batches(batches, quantity, ages=product.ages, today=today, product_id=product.id,
+                                         location_id=location.id, sku=product.sku, field=field):
+                    taken[pick.level_id] += pick.quantity
+                    picks.append(pick)
+            answer.append(picks)
+        movements = [
+            Movement(p.product_id, p.location_id, p.batch_id, on_hand=-p.quantity, kind="sale",
+                     unit_cost=p.unit_cost)
+            if consume else Movement(p.product_id, p.location_id, p.batch_id, reserved=p.quantity)
+            for picks in answer for p in picks
+        ]
+        ledger.apply(uow, movements, reference=reference, reason="sale" if consume else "reservation",
+                     skus=skus, location_codes={location.id: location.code}, locked=locked)
+        uow.commit()
+        return answer
+
+
+def _expand(uow: UnitOfWork, requests: list[StockRequest]) -> list[list[tuple[ProductInfo, int, str | None]]]:
+    """A gift box is sold as its components: one part per component, its quantity per box times the boxes."""
+    component_ids = {c.product_id for r in requests if r.product.is_gift_box for c in r.product.components}
+    components = catalog.get_products_by_id(uow, component_ids) if component_ids else {}
+    expanded = []
+    for request in requests:
+        product = request.product
+        if product.is_gift_box:
+            expanded.append([(components[c.product_id], c.quantity * request.quantity, request.field)
+                             for c in product.components])
+        else:
+            expanded.append([(product, request.quantity, request.field)])
+    return expanded
+
+
+def _reserve_view(batch: BatchStock, taken: int) -> BatchStock:
+    if not taken:
+        return batch
+    return BatchStock(batch.level_id, batch.batch_id, batch.batch_code, batch.on_hand, batch.reserved + taken,
+                      batch.unit_cost, batch.expires_on, batch.produced_on, batch.received_at)
+
+
+@dataclass(frozen=True)
+class Held:
+    """Units of one batch an order holds or took (what sales keeps per line allocation)."""
+
+    product_id: int
+    location_id: int
+    batch_id: int
+    quantity: int
+    unit_cost: int = 0
+
+
+def release(uow: UnitOfWork, held: list[Held], reference: str) -> None:
+    """Give back reservations (an order cancelled before it shipped)."""
+    _settle(uow, held, reference, reason="release",
+            movement=lambda h: Movement(h.product_id, h.location_id, h.batch_id, reserved=-h.quantity))
+
+
+def ship(uow: UnitOfWork, held: list[Held], reference: str) -> None:
+    """Reserved units leave the building: on hand and reserved both go down; ledger `sale`."""
+    _settle(uow, held, reference, reason="shipment",
+            movement=lambda h: Movement(h.product_id, h.location_id, h.batch_id, on_hand=-h.quantity,
+                                        reserved=-h.quantity, kind="sale", unit_cost=h.unit_cost))
+
+
+def put_back(uow: UnitOfWork, held: list[Held], reference: str) -> None:
+    """Returned resalable goods go back into their batch at the location they left; ledger `return`."""
+    _settle(uow, held, reference, reason="return",
+            movement=lambda h: Movement(h.product_id, h.location_id, h.batch_id, on_hand=h.quantity,
+                                        kind="return", unit_cost=h.unit_cost))
+
+
+def _settle(uow: UnitOfWork, held: list[Held], reference: str, *, reason: str, movement: Any) -> None:
+    held = [h for h in held if h.quantity > 0]
+    if not held:
+        return
+    with uow:
+        # Lock in the same order as reserve() so that settling and reserving never deadlock.
+        locked = ledger.lock_batches(uow, {h.location_id for h in held}, {h.product_id for h in held})
+        products = catalog.get_products_by_id(uow, {h.product_id for h in held})
+        ledger.apply(uow, [movement(h) for h in held], reference=reference, reason=reason,
+                     skus={pid: p.sku for pid, p in products.items()},
+                     location_codes=location_codes(uow, (h.location_id for h in held)), locked=locked)
+        uow.commit()
+
+
+def reallocate_expired(uow: UnitOfWork, held: list[Held], reference: str) -> list[tuple[Held, list[Pick]]]:
+    """Swap reservations on batches that have expired since for good batches. Answers (old, new picks)."""
+    with uow:
+        today = uow.now().date()
+        batch_ids = {h.batch_id for h in held}
+        expired = set(uow.session.scalars(
+            select(Batch.id).where(Batch.id.in_(batch_ids), Batch.expires_on.is_not(None), Batch.expires_on < today)))
+        stale = [h for h in held if h.batch_id in expired]
+        if not stale:
+            return []
+        release(uow, stale, reference)
+        products = catalog.get_products_by_id(uow, {h.product_id for h in stale})
+        swaps = []
+        for h in stale:
+            location = get_location_by_id(uow, h.location_id)
+            picks = reserve(uow, location, [StockRequest(products[h.product_id], h.quantity)], reference)[0]
+            swaps.append((h, picks))
+        uow.commit()
+        return swaps
+
+
+
+def available(uow: UnitOfWork, location: LocationInfo, products: list[ProductInfo]) -> dict[int, int]:
+    """Sellable units per product at a location (gift boxes: boxes that can be made)."""
+    with uow.reading():
+        wanted = _expand(uow, [StockRequest(p, 1) for p in products])
+        ids = {p.id for parts in wanted for p, _, _ in parts}
+        today = uow.now().date()
+        rows = uow.session.execute(
+            select(StockLevel.product_id, StockLevel.on_hand, StockLevel.reserved, Batch.expires_on)
+            .join(Batch, Batch.id == StockLevel.batch_id)
+            .where(StockLevel.location_id == location.id, StockLevel.product_id.in_(ids)))
+        free: dict[int, int] = defaultdict(int)
+        for r in rows:
+            if r.expires_on is None or r.expires_on >= today:
+                free[r.product_id] += r.on_hand - r.reserved
+        return {
+            product.id: gift_box_available(free, [(p.id, q) for p, q, _ in parts]) if product.is_gift_box
+            else free.get(product.id, 0)
+            for product, parts in zip(products, wanted, strict=True)
+        }
+
+
