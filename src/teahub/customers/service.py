@@ -1,4 +1,7 @@
-"""Customer use cases: find-or-create by identity, resolve for orders, search, update, merge and unmerge.
+"""Customer use cases: find-or-create by identity, resolve for orders, search, update; merge and unmerge.
+
+The entry point other capabilities and the routes call. Merges live in `teahub.customers.merges` and the
+helpers both share in `teahub.customers.records`; their public functions are re-exported here.
 
 The unique constraint on (identity kind, value) is what decides who owns an identity: inserts happen in a
 savepoint, and a loser of a race reads the winner instead of creating a second customer.
@@ -11,14 +14,34 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from teahub.customers import events, rules
-from teahub.customers.models import Customer, CustomerContact, CustomerIdentity, CustomerMerge
+from teahub.customers.merges import list_merges, merge_customers, merge_view, reverse_merge
+from teahub.customers.models import Customer, CustomerContact, CustomerIdentity
+from teahub.customers.records import customer_view, load_customer, refreshed_view, touch
 from teahub.customers.schemas import ContactIn, CustomerIn, CustomerPatch, CustomerRef, IdentityIn
 from teahub.db.uow import UnitOfWork
 from teahub.errors import Conflict, NotFound, ValidationFailed
+
+__all__ = [
+    "MAX_MERGE_CHAIN",
+    "CustomerInfo",
+    "Pair",
+    "create_customer",
+    "customer_view",
+    "get_customer",
+    "get_customer_info",
+    "list_customers",
+    "list_merges",
+    "lock_customer",
+    "merge_customers",
+    "merge_view",
+    "resolve_customer",
+    "reverse_merge",
+    "update_customer",
+]
 
 Pair = tuple[str, str]  # (identity kind, normalized value)
 MAX_MERGE_CHAIN = 32
@@ -46,47 +69,6 @@ class _NewCustomer:
     identities: tuple[Pair, ...]
     fields: dict[str, Any]
     contacts: tuple[dict[str, Any], ...]
-
-
-# -- views ----------------------------------------------------------------------------------------
-def customer_view(c: Customer) -> dict[str, Any]:
-    phone = next((i.value for i in c.identities if i.kind == "phone"), None)
-    return {
-        "id": c.id,
-        "name": c.name,
-        "kind": c.kind,
-        "tier": c.tier,
-        "phone": phone,
-        "phone_masked": rules.mask_phone(phone),
-        "email": next((i.value for i in c.identities if i.kind == "email"), None),
-        "identities": [{"kind": i.kind, "value": i.value} for i in c.identities],
-        "birthday": c.birthday.isoformat() if c.birthday else None,
-        "home_store": c.home_store,
-        "note": c.note,
-        "company_name": c.company_name,
-        "credit_limit": c.credit_limit,
-        "payment_terms": c.payment_terms,
-        "contacts": [{"id": ct.id, "name": ct.name, "title": ct.title, "phone": ct.phone, "email": ct.email}
-                     for ct in c.contacts],
-        "status": c.status,
-        "merged_into": c.merged_into_id,
-        "version": c.version,
-        "created_at": c.created_at.isoformat(),
-        "updated_at": c.updated_at.isoformat(),
-    }
-
-
-def merge_view(m: CustomerMerge) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "target_id": m.target_id,
-        "source_id": m.source_id,
-        "merged_at": m.merged_at.isoformat(),
-        "merged_by": m.merged_by,
-        "moved": m.moved,
-        "reversed_at": m.reversed_at.isoformat() if m.reversed_at else None,
-        "reversed_by": m.reversed_by,
-    }
 
 
 # -- input preparation (validation before any write) ----------------------------------------------
@@ -181,20 +163,13 @@ def _owners(uow: UnitOfWork, pairs: tuple[Pair, ...] | list[Pair]) -> dict[Pair,
     return {(kind, value): owner for kind, value, owner in rows}
 
 
-def _get(uow: UnitOfWork, customer_id: int, *, field: str = "id", lock: bool = False) -> Customer:
-    customer = uow.session.get(Customer, customer_id, with_for_update=lock or None, populate_existing=lock)
-    if customer is None:
-        raise NotFound(f"no customer {customer_id}", field=field)
-    return customer
-
-
 def _survivor(uow: UnitOfWork, customer_id: int, *, field: str = "id", lock: bool = False) -> Customer:
     """The customer itself, or the one it was merged into (following a chain of merges)."""
-    customer = _get(uow, customer_id, field=field, lock=lock)
+    customer = load_customer(uow, customer_id, field=field, lock=lock)
     for _ in range(MAX_MERGE_CHAIN):
         if customer.merged_into_id is None:
             return customer
-        customer = _get(uow, customer.merged_into_id, field=field, lock=lock)
+        customer = load_customer(uow, customer.merged_into_id, field=field, lock=lock)
     raise Conflict(f"customer {customer_id} is in a merge chain that does not end", field=field)
 
 
@@ -227,19 +202,9 @@ def _identity_row(customer_id: int | None, kind: str, value: str, uow: UnitOfWor
     return row
 
 
-def _touch(uow: UnitOfWork, customer: Customer) -> None:
-    customer.version += 1
-    customer.updated_at = uow.now()
-
-
-def _refreshed_view(uow: UnitOfWork, customer: Customer) -> dict[str, Any]:
-    uow.session.flush()
-    uow.session.expire(customer, ["identities", "contacts"])
-    return customer_view(customer)
-
 
 def _record_update(uow: UnitOfWork, customer: Customer, before: dict[str, Any], changed: list[str]) -> dict[str, Any]:
-    after = _refreshed_view(uow, customer)
+    after = refreshed_view(uow, customer)
     payload = events.CustomerUpdated(customer_id=customer.id, changed=changed, customer=after)
     uow.record_event(events.CUSTOMER_UPDATED, events.AGGREGATE, customer.id, payload.model_dump(mode="json"),
                      version=customer.version)
@@ -268,7 +233,7 @@ def _attach_free(uow: UnitOfWork, owner_id: int, free: list[Pair]) -> Customer:
         if customer.tier is None and any(kind == "phone" for kind, _ in added):
             customer.tier = rules.default_tier(True)
             changed.append("tier")
-        _touch(uow, customer)
+        touch(uow, customer)
         _record_update(uow, customer, before, changed)
     return customer
 
@@ -310,7 +275,7 @@ def create_customer(uow: UnitOfWork, data: CustomerIn) -> tuple[dict[str, Any], 
     new = _prepare_new(data, uow.now().date())
     with uow:
         customer, created = _find_or_create(uow, new)
-        view = _refreshed_view(uow, customer)
+        view = refreshed_view(uow, customer)
         uow.commit()
         return view, created
 
@@ -357,7 +322,7 @@ def resolve_customer(uow: UnitOfWork, ref: dict[str, Any]) -> CustomerInfo:
 def get_customer(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
     """The customer as it is (a merged one is answered with status "merged" and `merged_into`)."""
     with uow.reading():
-        return customer_view(_get(uow, customer_id))
+        return customer_view(load_customer(uow, customer_id))
 
 
 def get_customer_info(uow: UnitOfWork, customer_id: int) -> CustomerInfo:
@@ -478,7 +443,7 @@ def update_customer(uow: UnitOfWork, customer_id: int, patch: CustomerPatch) -> 
     pairs = _identity_pairs(None, None, patch.add_identities, list_field="add_identities")
     contacts = _contacts(patch.contacts or []) if "contacts" in patch.model_fields_set else None
     with uow:
-        customer = _get(uow, customer_id, lock=True)
+        customer = load_customer(uow, customer_id, lock=True)
         if customer.merged_into_id is not None:
             raise Conflict(f"customer {customer_id} was merged into customer {customer.merged_into_id}",
                            field="id", merged_into=customer.merged_into_id)
@@ -523,123 +488,7 @@ def update_customer(uow: UnitOfWork, customer_id: int, patch: CustomerPatch) -> 
             changed.append("contacts")
         if not changed:
             return before
-        _touch(uow, customer)
+        touch(uow, customer)
         after = _record_update(uow, customer, before, changed)
         uow.commit()
         return after
-
-
-# -- merges ---------------------------------------------------------------------------------------
-def _lock_pair(uow: UnitOfWork, target_id: int, source_id: int,
-               fields: tuple[str, str] = ("id", "source_id")) -> tuple[Customer, Customer]:
-    """Both customers, locked in id order (no deadlock between two merges of the same pair)."""
-    locked = {}
-    for customer_id in sorted((target_id, source_id)):
-        field = fields[0] if customer_id == target_id else fields[1]
-        locked[customer_id] = _get(uow, customer_id, field=field, lock=True)
-    return locked[target_id], locked[source_id]
-
-
-def _moved_counts(moved: dict[str, Any]) -> events.MovedCounts:
-    return events.MovedCounts(identities=len(moved["identity_ids"]), contacts=len(moved["contact_ids"]),
-                              orders=len(moved["order_ids"]))
-
-
-def merge_customers(uow: UnitOfWork, target_id: int, source_id: int) -> dict[str, Any]:
-    """Merge the source customer into the target: its identities, contacts and orders move to the target,
-    and it is kept with status "merged". Answers the target plus `merge_id` (to reverse it)."""
-    from teahub.sales import service as sales_service
-
-    if target_id == source_id:
-        raise Conflict("a customer cannot be merged into itself", field="source_id")
-    with uow:
-        target, source = _lock_pair(uow, target_id, source_id)
-        for customer, field in ((target, "id"), (source, "source_id")):
-            if customer.merged_into_id is not None:
-                raise Conflict(f"customer {customer.id} was already merged into customer "
-                               f"{customer.merged_into_id}", field=field)
-        before_target, before_source = customer_view(target), customer_view(source)
-        identity_ids = [i.id for i in source.identities]
-        contact_ids = [ct.id for ct in source.contacts]
-        if identity_ids:
-            uow.session.execute(update(CustomerIdentity).where(CustomerIdentity.id.in_(identity_ids))
-                                .values(customer_id=target.id))
-        if contact_ids:
-            uow.session.execute(update(CustomerContact).where(CustomerContact.id.in_(contact_ids))
-                                .values(customer_id=target.id))
-        order_ids = sales_service.reassign_orders(uow, source.id, target.id)
-        tier_before = target.tier
-        target.tier = rules.higher_tier(target.tier, source.tier)
-        source.status, source.merged_into_id = "merged", target.id
-        _touch(uow, target)
-        _touch(uow, source)
-        moved = {"identity_ids": identity_ids, "contact_ids": contact_ids, "order_ids": sorted(order_ids),
-                 "target_tier": {"before": tier_before, "after": target.tier}}
-        merge = CustomerMerge(source_id=source.id, target_id=target.id, merged_at=uow.now(),
-                              merged_by=uow.actor, moved=moved)
-        uow.session.add(merge)
-        after_target, after_source = _refreshed_view(uow, target), _refreshed_view(uow, source)
-        payload = events.CustomerMerged(target_id=target.id, source_id=source.id, merge_id=merge.id,
-                                        moved=_moved_counts(moved))
-        uow.record_event(events.CUSTOMER_MERGED, events.AGGREGATE, target.id, payload.model_dump(mode="json"),
-                         version=target.version)
-        uow.audit("customer.merged", "customer", target.id, before_target, after_target)
-        uow.audit("customer.merged", "customer", source.id, before_source, after_source)
-        uow.commit()
-        return {**after_target, "merge_id": merge.id}
-
-
-def reverse_merge(uow: UnitOfWork, merge_id: int) -> dict[str, Any]:
-    """Undo a merge exactly: what it moved goes back to the source, which is active again. Identities,
-    contacts and orders the target got afterwards stay with it."""
-    from teahub.sales import service as sales_service
-
-    with uow:
-        merge = uow.session.get(CustomerMerge, merge_id, with_for_update=True)
-        if merge is None:
-            raise NotFound(f"no merge {merge_id}", field="merge_id")
-        if merge.reversed_at is not None:
-            raise Conflict(f"merge {merge_id} was already reversed", field="merge_id")
-        target, source = _lock_pair(uow, merge.target_id, merge.source_id, ("merge_id", "merge_id"))
-        if target.merged_into_id is not None:
-            raise Conflict(f"customer {target.id} has since been merged into customer {target.merged_into_id}; "
-                           "reverse that merge first", field="merge_id")
-        before_target, before_source = customer_view(target), customer_view(source)
-        moved = merge.moved
-        if moved["identity_ids"]:
-            uow.session.execute(update(CustomerIdentity).where(CustomerIdentity.id.in_(moved["identity_ids"]))
-                                .values(customer_id=source.id))
-        if moved["contact_ids"]:
-            uow.session.execute(update(CustomerContact).where(CustomerContact.id.in_(moved["contact_ids"]),
-                                                              CustomerContact.customer_id == target.id)
-                                .values(customer_id=source.id))
-        sales_service.move_orders(uow, moved["order_ids"], source.id)
-        tier = moved.get("target_tier") or {}
-        if tier and target.tier == tier.get("after"):
-            target.tier = tier.get("before")
-        source.status, source.merged_into_id = "active", None
-        _touch(uow, target)
-        _touch(uow, source)
-        merge.reversed_at, merge.reversed_by = uow.now(), uow.actor
-        after_target, after_source = _refreshed_view(uow, target), _refreshed_view(uow, source)
-        payload = events.CustomerUnmerged(target_id=target.id, source_id=source.id, merge_id=merge.id,
-                                          moved=_moved_counts(moved))
-        uow.record_event(events.CUSTOMER_UNMERGED, events.AGGREGATE, target.id,
-                         payload.model_dump(mode="json"), version=target.version)
-        uow.audit("customer.unmerged", "customer", target.id, before_target, after_target)
-        uow.audit("customer.unmerged", "customer", source.id, before_source, after_source)
-        view = {**merge_view(merge), "source": after_source, "target": after_target}
-        uow.commit()
-        return view
-
-
-def list_merges(uow: UnitOfWork, customer_id: int, *, after_id: int = 0, limit: int = 50) -> list[dict[str, Any]]:
-    """The merges a customer took part in, as target or source, oldest first."""
-    with uow.reading():
-        _get(uow, customer_id)
-        rows = uow.session.scalars(
-            select(CustomerMerge)
-            .where(or_(CustomerMerge.target_id == customer_id, CustomerMerge.source_id == customer_id),
-                   CustomerMerge.id > after_id)
-            .order_by(CustomerMerge.id).limit(limit))
-        return [merge_view(m) for m in rows]

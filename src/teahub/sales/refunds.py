@@ -12,14 +12,14 @@ from teahub.inventory import service as inventory
 from teahub.inventory.service import Held
 from teahub.sales import events, rules
 from teahub.sales.models import LineAllocation, Order, OrderLine, Refund, RefundLine
+from teahub.sales.records import Authorize, bump, finish, load_for_update, pay_back, transition
 from teahub.sales.schemas import RefundIn
-from teahub.sales.service import Authorize, _bump, _finish, _load, _pay_back, _transition
 from teahub.sales.views import order_number
 
 
 def refund(uow: UnitOfWork, order_id: int, data: RefundIn, authorize: Authorize | None = None) -> dict[str, Any]:
     with uow:
-        order, codes = _load(uow, order_id, authorize)
+        order, codes = load_for_update(uow, order_id, authorize)
         before = order.status
         if order.status not in rules.REFUNDABLE:
             raise InvalidTransition(f"an order that is {order.status} cannot be refunded"
@@ -54,9 +54,9 @@ def refund(uow: UnitOfWork, order_id: int, data: RefundIn, authorize: Authorize 
         inventory.put_back(uow, back_to_stock, reference)
         inventory.release(uow, released, reference)
         order.refunds.append(entry)
-        _pay_back(order, entry.amount, now)
+        pay_back(order, entry.amount, now)
         uow.session.flush()
-        _bump(uow, order, events.REFUNDED, {
+        bump(uow, order, events.REFUNDED, {
             "id": order.id, "number": order_number(order.id), "refund_id": entry.id, "amount": entry.amount,
             "restock": data.restock, "customer_id": order.customer_id,
             "lines": [{"sku": _sku(order, rl.line_id), "quantity": rl.quantity, "amount": rl.amount}
@@ -67,8 +67,8 @@ def refund(uow: UnitOfWork, order_id: int, data: RefundIn, authorize: Authorize 
                 for allocation in line.allocations:
                     if allocation.state == "reserved":
                         allocation.state = "released"
-            _transition(uow, order, "cancelled", codes)
-        return _finish(uow, order, codes, "order.refunded", before)
+            transition(uow, order, "cancelled", codes)
+        return finish(uow, order, codes, "order.refunded", before)
 
 
 def _line(order: Order, sku: str, line_no: int | None, index: int) -> OrderLine:

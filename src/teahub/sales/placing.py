@@ -1,0 +1,240 @@
+"""Placing an order on any channel, once: an Idempotency-Key, a POS client id or a platform order id that
+was seen before answers the order already made (a newer platform update moves it on)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from teahub.catalog import service as catalog
+from teahub.catalog.rules import ProductInfo, line_amount, price_for
+from teahub.db.uow import UnitOfWork
+from teahub.errors import CreditLimitExceeded, ValidationFailed
+from teahub.inventory import service as inventory
+from teahub.inventory.service import LocationInfo, StockRequest
+from teahub.sales import events, rules
+from teahub.sales.lifecycle import advance_to
+from teahub.sales.models import IdempotencyRecord, Order, OrderLine
+from teahub.sales.records import Authorize, attach_picks, bump, record_payments, transition
+from teahub.sales.schemas import OrderIn
+from teahub.sales.views import event_payload, json_view, location_codes, order_view
+
+PRICE_LIST_BY_TIER = {"member": "member", "vip": "vip"}
+
+
+def place_order(uow: UnitOfWork, data: OrderIn, *, caller: str = "system", idempotency_key: str | None = None,
+                authorize: Authorize | None = None) -> tuple[dict[str, Any], int]:
+    """Create an order, or answer the one this request already made. Answers (order view, HTTP-ish status):
+    201 when created, 200 when an earlier identical request, client id or channel order id matched."""
+    request_hash = hashlib.sha256(
+        json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    for _attempt in range(3):
+        try:
+            return _place(uow, data, caller, idempotency_key, request_hash, authorize)
+        except IntegrityError:
+            # A concurrent twin (same key, client id or channel order id) committed first: answer it.
+            if not (idempotency_key or data.client_id or data.external_id):
+                raise
+    raise RuntimeError("order could not be placed after retries")
+
+
+def create_order(uow: UnitOfWork, data: OrderIn) -> dict[str, Any]:
+    """Place an order as the system (demo data, imports, other capabilities)."""
+    return place_order(uow, data)[0]
+
+
+def _place(uow: UnitOfWork, data: OrderIn, caller: str, key: str | None, request_hash: str,
+           authorize: Authorize | None) -> tuple[dict[str, Any], int]:
+    with uow:
+        session = uow.session
+        record = None
+        if key is not None:
+            record = session.get(IdempotencyRecord, (caller, key))
+            if record is not None:
+                if record.request_hash != request_hash:
+                    raise ValidationFailed("this Idempotency-Key was used with another request body",
+                                           field="Idempotency-Key")
+                return record.response, record.status_code
+            record = IdempotencyRecord(caller=caller, key=key, request_hash=request_hash, status_code=0,
+                                       response={}, created_at=uow.now())
+            session.add(record)
+            session.flush()  # claims the key now: a concurrent twin waits here, then finds our answer
+        existing = _find_existing(uow, data)
+        if existing is not None:
+            view, status = _update_existing(uow, existing, data), 200
+        else:
+            view, status = _create(uow, data, authorize), 201
+        if record is not None:
+            record.response = json_view(view)
+            record.status_code = status
+        uow.commit()
+        return view, status
+
+
+def _find_existing(uow: UnitOfWork, data: OrderIn) -> Order | None:
+    if data.client_id is not None:
+        found = uow.session.scalar(select(Order).where(Order.client_id == data.client_id).with_for_update())
+        if found is not None:
+            return found
+    if data.external_id is not None:
+        return uow.session.scalar(select(Order).where(Order.channel == data.channel,
+                                                      Order.external_id == data.external_id).with_for_update())
+    return None
+
+
+@dataclass
+class _PricedLine:
+    product: ProductInfo
+    quantity: int
+    unit_price: int
+    price_list: str
+    amount: int
+    line_discount: int
+    external_line_id: str | None
+
+
+def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None) -> dict[str, Any]:
+    now = uow.now()
+    placed_at = data.sold_at or now
+    location = _order_location(uow, data)
+    if authorize is not None:
+        authorize(location.code)
+    customer = None
+    if data.customer is not None:
+        from teahub.customers import service as customers
+
+        customer = customers.resolve_customer(uow, data.customer.model_dump(exclude_none=True))
+    price_list = PRICE_LIST_BY_TIER.get(customer.tier or "", "list") if customer else "list"
+    priced = _price_lines(uow, data, price_list, placed_at)
+    shares = rules.distribute(data.discount, [p.amount - p.line_discount for p in priced])
+    subtotal = sum(p.amount for p in priced)
+    discount = sum(p.line_discount for p in priced) + data.discount
+    total = subtotal - discount + data.shipping_fee
+
+    if data.draft and data.payments:
+        raise ValidationFailed("a draft (quote) takes no payment", field="payments")
+    at_counter = data.channel == "pos"
+    if at_counter and not data.payments:
+        raise ValidationFailed("a sale at the counter is paid at once: add payments", field="payments")
+    settlement = rules.settle([rules.Tender(p.method, p.amount) for p in data.payments], total) \
+        if data.payments else None
+    on_credit = data.channel == "b2b" and settlement is None and not data.draft
+    if on_credit:
+        _check_credit(uow, customer, total)
+
+    order = Order(channel=data.channel, external_id=data.external_id, client_id=data.client_id,
+                  status="draft" if data.draft else "confirmed", location_id=location.id,
+                  customer_id=customer.id if customer else None, price_list=price_list, subtotal=subtotal,
+                  discount=discount, shipping_fee=data.shipping_fee, total=total, paid_amount=0,
+                  refunded_amount=0, on_credit=on_credit, needs_review=False, note=data.note, placed_at=placed_at,
+                  platform_modified_at=data.platform_modified_at, version=0, created_at=now, updated_at=now,
+                  lines=[], payments=[], refunds=[])
+    for i, (p, share) in enumerate(zip(priced, shares, strict=True), start=1):
+        order.lines.append(OrderLine(
+            line_no=i, product_id=p.product.id, sku=p.product.sku, name=p.product.name, unit=p.product.unit,
+            quantity=p.quantity, unit_price=p.unit_price, price_basis=p.product.price_basis,
+            price_list=p.price_list, amount=p.amount, discount=p.line_discount + share,
+            net_amount=p.amount - p.line_discount - share, cost=0, refunded_quantity=0, refunded_amount=0,
+            returned_cost=0, external_line_id=p.external_line_id, allocations=[]))
+    uow.session.add(order)
+    uow.session.flush()
+    reference = f"order:{order.id}"
+    if not data.draft:
+        requests = [StockRequest(p.product, p.quantity, f"lines.{i}.quantity") for i, p in enumerate(priced)]
+        picks = inventory.reserve(uow, location, requests, reference, consume=at_counter)
+        attach_picks(order, picks, state="shipped" if at_counter else "reserved")
+    codes = location_codes(uow, order)
+    bump(uow, order, events.CREATED, {
+        **event_payload(order, codes),
+        "lines": [{"sku": line.sku, "quantity": line.quantity, "net_amount": line.net_amount} for line in order.lines],
+    })
+    change = 0
+    if settlement is not None:
+        change = settlement.change
+        record_payments(order, data.payments, settlement, placed_at)
+        transition(uow, order, "paid", codes, at=placed_at)
+    if at_counter:
+        order.shipped_at = placed_at
+        transition(uow, order, "completed", codes, at=placed_at, at_counter=True)
+    if data.status is not None and data.status != order.status:
+        advance_to(uow, order, data.status, codes, at=placed_at)
+    view = order_view(order, codes, change=change)
+    uow.audit("order.created", "order", order.id, None, json_view(view))
+    return view
+
+
+def _order_location(uow: UnitOfWork, data: OrderIn) -> LocationInfo:
+    if data.location is None:
+        if data.channel == "pos":
+            raise ValidationFailed("a sale at the counter names its store", field="location")
+        return inventory.default_warehouse(uow)
+    location = inventory.get_location(uow, data.location)
+    if data.channel == "pos" and location.kind != "store":
+        raise ValidationFailed(f"{location.code} is a {location.kind}, not a store", field="location")
+    return location
+
+
+def _price_lines(uow: UnitOfWork, data: OrderIn, price_list: str, at: datetime) -> list[_PricedLine]:
+    products = catalog.get_products(uow, {line.sku for line in data.lines})
+    priced = []
+    for i, line in enumerate(data.lines):
+        product = products.get(line.sku)
+        if product is None:
+            raise ValidationFailed(f"unknown SKU {line.sku}", field=f"lines.{i}.sku")
+        if not product.active:
+            raise ValidationFailed(f"{line.sku} is no longer sold", field=f"lines.{i}.sku")
+        if line.unit_price is not None:
+            if data.channel == "pos":
+                raise ValidationFailed("at the counter the price list sets the price", field=f"lines.{i}.unit_price")
+            unit_price, used = line.unit_price, "agreed"
+        else:
+            unit_price, used = price_for(product, price_list, at)
+        amount = line_amount(line.quantity, unit_price, product.price_basis)
+        if line.discount > amount:
+            raise ValidationFailed("the discount exceeds the line amount", field=f"lines.{i}.discount")
+        priced.append(_PricedLine(product, line.quantity, unit_price, used, amount, line.discount,
+                                  line.external_line_id))
+    if data.discount > sum(p.amount - p.line_discount for p in priced):
+        raise ValidationFailed("the discount exceeds the order amount", field="discount")
+    return priced
+
+
+def _check_credit(uow: UnitOfWork, customer: Any, total: int) -> None:
+    if customer is None:
+        raise ValidationFailed("a B2B order on credit needs its customer", field="customer")
+    from teahub.customers import service as customers
+
+    customers.lock_customer(uow, customer.id)  # concurrent orders of one customer check credit in turn
+    if customer.credit_limit is None:
+        raise CreditLimitExceeded("this customer has no credit: pay the order now", field="customer",
+                                  credit_limit=0, outstanding=0)
+    outstanding = uow.session.scalar(
+        select(func.coalesce(func.sum(Order.total - Order.paid_amount), 0))
+        .where(Order.customer_id == customer.id, Order.on_credit.is_(True), Order.status != "cancelled",
+               Order.status != "draft")
+    ) or 0
+    if outstanding + total > customer.credit_limit:
+        raise CreditLimitExceeded(
+            f"over credit limit: {outstanding} fen outstanding + {total} for this order > {customer.credit_limit}",
+            field="customer", credit_limit=customer.credit_limit, outstanding=int(outstanding))
+
+
+def _update_existing(uow: UnitOfWork, order: Order, data: OrderIn) -> dict[str, Any]:
+    """The same channel order again: apply its newer status; an older platform update is ignored."""
+    codes = location_codes(uow, order)
+    newer = (data.platform_modified_at is not None and
+             (order.platform_modified_at is None or data.platform_modified_at > order.platform_modified_at))
+    if newer and data.channel == order.channel and data.external_id == order.external_id:
+        before = order.status
+        order.platform_modified_at = data.platform_modified_at
+        if data.status is not None and data.status != order.status and \
+                (data.status == "cancelled" or data.status in rules.PATH):
+            advance_to(uow, order, data.status, codes, at=data.platform_modified_at or uow.now())
+        uow.audit("order.updated_from_channel", "order", order.id, {"status": before}, {"status": order.status})
+    return order_view(order, codes)
