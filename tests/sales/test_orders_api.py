@@ -366,3 +366,21 @@ def test_merging_customers_moves_their_orders_and_records_it(client: TestClient)
     assert f.ok(client.get(f"/api/v1/orders/{second['id']}"))["customer_id"] == second["customer_id"]
     kept = f.ok(client.get("/api/v1/orders", params={"customer_id": first["customer_id"]}))["items"]
     assert [o["id"] for o in kept] == [first["id"]]
+
+
+def test_a_managers_approval_lets_a_b2b_order_exceed_the_credit_limit(client: TestClient, app) -> None:  # type: ignore[no-untyped-def]
+    from teahub.sales import service as sales
+    from teahub.sales.schemas import OrderIn
+
+    shop(client)
+    company = f.ok(client.post("/api/v1/customers", json={
+        "name": "厦门某贸易公司", "kind": "company", "company_name": "厦门某贸易公司", "credit_limit": 100000,
+        "payment_terms": "monthly", "email": "b2b@trade.example"}), 201)
+    data = OrderIn.model_validate({"channel": "b2b", "customer": {"id": company["id"]},
+                                   "lines": [{"sku": SKU, "quantity": 2, "unit_price": 60000}]})
+    view, status = sales.place_order(UnitOfWork(app.state.session_factory, actor="user:lin"), data,
+                                     credit_approved_by="user:lin")
+    assert status == 201 and view["on_credit"] and view["total"] == 120000
+    entries = f.ok(client.get("/api/v1/audit", params={"entity_type": "order", "entity_id": str(view["id"])}))
+    override = [e for e in entries["items"] if e["action"] == "order.credit_limit_overridden"]
+    assert override and override[0]["after"]["approved_by"] == "user:lin"

@@ -1,46 +1,43 @@
-"""Catalog use cases: categories, products, prices and gift boxes.
+"""The catalog's entry point for the rest of teahub: categories, products, prices and gift boxes.
 
-Other capabilities call `get_products` / `get_products_by_id` (fast, ORM-free facts) from inside their own
-transactions; the API calls the rest.
+Product use cases live here; category use cases in `categories`, and the product facts other capabilities
+call (`get_products` / `get_products_by_id`, fast and ORM-free, from inside their own transactions) in
+`facts`. Callers outside the catalog import this module only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from teahub.catalog import events, rules
+from teahub.catalog.categories import (
+    DEFAULT_CATEGORIES,
+    MAX_CATEGORY_DEPTH,
+    category_tree,
+    create_category,
+    descendants,
+    ensure_default_categories,
+    flush_unique,
+    list_categories,
+)
+from teahub.catalog.facts import get_products, get_products_by_id
 from teahub.catalog.models import Category, GiftBoxComponent, Product
 from teahub.catalog.rules import Component, ProductInfo
-from teahub.catalog.schemas import CategoryIn, ComponentIn, ProductIn, ProductPatch
+from teahub.catalog.schemas import ComponentIn, ProductIn, ProductPatch
 from teahub.db.uow import UnitOfWork
 from teahub.errors import Conflict, NotFound, ValidationFailed
 
-# code, name, name_en, parent code, ages (None: as the parent; no ancestor says: False)
-DEFAULT_CATEGORIES: tuple[tuple[str, str, str, str | None, bool | None], ...] = (
-    ("green", "绿茶", "Green tea", None, False),
-    ("yellow", "黄茶", "Yellow tea", None, False),
-    ("white", "白茶", "White tea", None, True),
-    ("oolong", "乌龙茶", "Oolong tea", None, False),
-    ("black", "红茶", "Black tea", None, False),
-    ("dark", "黑茶", "Dark tea", None, True),
-    ("puerh", "普洱", "Pu-erh", None, True),
-    ("puerh_raw", "生普", "Raw pu-erh", "puerh", None),
-    ("puerh_ripe", "熟普", "Ripe pu-erh", "puerh", None),
-    ("scented", "花茶", "Scented tea", None, False),
-    ("herbal", "代用茶", "Herbal tea", None, False),
-    ("teaware", "茶具", "Teaware", None, None),
-    ("giftbox", "礼盒", "Gift boxes", None, None),
-    ("other", "其他", "Other goods", None, None),
-)
-# Categories nest at most this deep, so that a product's `ages` is found in one query.
-MAX_CATEGORY_DEPTH = 3
+__all__ = [
+    "DEFAULT_CATEGORIES", "MAX_CATEGORY_DEPTH", "NOT_NULL", "PRICE_COLUMNS", "STATE_COLUMNS", "TEA_COLUMNS",
+    "Component", "ProductInfo", "create_category", "create_product", "ensure_default_categories", "get_product",
+    "get_products", "get_products_by_id", "list_categories", "list_products", "product_view", "update_product",
+    "upsert_product",
+]
 
 PRICE_COLUMNS = {"list": "list_price", "member": "member_price", "vip": "vip_price",
                  "special": "special_price", "special_from": "special_from", "special_until": "special_until"}
@@ -49,169 +46,6 @@ TEA_COLUMNS = ("origin", "cultivar", "grade", "harvest_year", "season", "form", 
 STATE_COLUMNS = ("name", "name_en", "category", "unit", "price_basis", *PRICE_COLUMNS.values(),
                  *TEA_COLUMNS, "active")
 NOT_NULL = {"name": "name", "category": "category", "unit": "unit", "active": "active"}
-
-
-# -- categories -----------------------------------------------------------------------------------
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-def ensure_default_categories(uow: UnitOfWork) -> None:
-    """Add the default category tree where it is missing (idempotent, safe to run concurrently).
-    Reference data: no events are recorded for it."""
-    with uow:
-        session = uow.session
-        ids: dict[str, int] = {code: id_ for code, id_ in session.execute(select(Category.code, Category.id))}
-        for code, name, name_en, parent, ages in DEFAULT_CATEGORIES:
-            if code in ids:
-                continue
-            session.execute(
-                _insert(session)(Category)
-                .values(code=code, name=name, name_en=name_en, parent_id=ids.get(parent) if parent else None,
-                        ages=ages)
-                .on_conflict_do_nothing(index_elements=["code"])
-            )
-            ids[code] = session.execute(select(Category.id).where(Category.code == code)).scalar_one()
-        uow.commit()
-
-
-def _tree(session: Session) -> dict[int, Category]:
-    return {c.id: c for c in session.scalars(select(Category).order_by(Category.id))}
-
-
-def _effective_ages(tree: Mapping[int, Category], category_id: int) -> bool:
-    node: Category | None = tree.get(category_id)
-    while node is not None:
-        if node.ages is not None:
-            return node.ages
-        node = tree.get(node.parent_id) if node.parent_id is not None else None
-    return False
-
-
-def _depth(tree: Mapping[int, Category], category_id: int) -> int:
-    depth, node = 0, tree.get(category_id)
-    while node is not None:
-        depth += 1
-        node = tree.get(node.parent_id) if node.parent_id is not None else None
-    return depth
-
-
-def _category_view(tree: Mapping[int, Category], c: Category) -> dict[str, Any]:
-    parent = tree.get(c.parent_id) if c.parent_id is not None else None
-    return {"id": c.id, "code": c.code, "name": c.name, "name_en": c.name_en,
-            "parent": parent.code if parent else None, "ages": _effective_ages(tree, c.id), "ages_own": c.ages}
-
-
-def list_categories(uow: UnitOfWork, *, after_id: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-    """Every category as a flat list in creation order, each with its parent's code."""
-    with uow.reading():
-        tree = _tree(uow.session)
-        views = [_category_view(tree, c) for c in tree.values() if c.id > after_id]
-        return views if limit is None else views[:limit]
-
-
-def create_category(uow: UnitOfWork, data: CategoryIn) -> dict[str, Any]:
-    with uow:
-        session = uow.session
-        tree = _tree(session)
-        by_code = {c.code: c for c in tree.values()}
-        parent = None
-        if data.parent is not None:
-            parent = by_code.get(data.parent)
-            if parent is None:
-                raise ValidationFailed(f"no category {data.parent}", field="parent")
-            if _depth(tree, parent.id) >= MAX_CATEGORY_DEPTH:
-                raise ValidationFailed(f"categories nest at most {MAX_CATEGORY_DEPTH} levels deep",
-                                       field="parent")
-        if data.code in by_code:
-            raise Conflict(f"category {data.code} already exists", field="code")
-        category = Category(code=data.code, name=data.name, name_en=data.name_en,
-                            parent_id=parent.id if parent else None, ages=data.ages)
-        session.add(category)
-        _flush_unique(session, f"category {data.code} already exists", "code")
-        tree[category.id] = category
-        view = _category_view(tree, category)
-        uow.record_event(events.CATEGORY_CREATED, events.AGGREGATE_CATEGORY, category.id, view)
-        uow.audit(events.CATEGORY_CREATED, "category", category.id, None, view)
-        uow.commit()
-        return view
-
-
-def _descendants(tree: Mapping[int, Category], root_id: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for c in tree.values():
-        if c.parent_id is not None:
-            children.setdefault(c.parent_id, []).append(c.id)
-    found, todo = set(), [root_id]
-    while todo:
-        node = todo.pop()
-        if node not in found:
-            found.add(node)
-            todo.extend(children.get(node, ()))
-    return found
-
-
-# -- facts for other capabilities -----------------------------------------------------------------
-def get_products(uow: UnitOfWork, skus: Iterable[str]) -> dict[str, ProductInfo]:
-    """The products with these SKUs (inactive ones included; unknown ones absent), by SKU."""
-    wanted = sorted(set(skus))
-    if not wanted:
-        return {}
-    with uow.reading():
-        return {p.sku: p for p in _load_infos(uow.session, _INFOS_BY_SKU, wanted)}
-
-
-def get_products_by_id(uow: UnitOfWork, ids: Iterable[int]) -> dict[int, ProductInfo]:
-    """The products with these ids (inactive ones included; unknown ones absent), by id."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    with uow.reading():
-        return {p.id: p for p in _load_infos(uow.session, _INFOS_BY_ID, wanted)}
-
-
-def _infos_statement(key: Any) -> Any:
-    """Products with their category's `ages` up to MAX_CATEGORY_DEPTH ancestors. Built once: every order
-    asks for its products, and building the statement costs more than running it."""
-    c1, c2, c3 = aliased(Category), aliased(Category), aliased(Category)
-    return (
-        select(Product.id, Product.sku, Product.name, Product.unit, Product.price_basis, Product.list_price,
-               Product.member_price, Product.vip_price, Product.special_price, Product.special_from,
-               Product.special_until, c1.code, func.coalesce(c1.ages, c2.ages, c3.ages),
-               Product.shelf_life_days, Product.is_gift_box, Product.active)
-        .join(c1, Product.category_id == c1.id)
-        .outerjoin(c2, c1.parent_id == c2.id)
-        .outerjoin(c3, c2.parent_id == c3.id)
-        .where(key.in_(bindparam("keys", expanding=True)))
-    )
-
-
-_INFOS_BY_SKU = _infos_statement(Product.sku)
-_INFOS_BY_ID = _infos_statement(Product.id)
-
-
-def _load_infos(session: Session, statement: Any, keys: list[Any]) -> list[ProductInfo]:
-    """One query for the products, and one more only when gift boxes are among them."""
-    rows = session.execute(statement, {"keys": keys}).all()
-    boxes = [r[0] for r in rows if r[14]]
-    parts: dict[int, list[Component]] = {}
-    if boxes:
-        for box_id, component_id, sku, quantity in session.execute(
-            select(GiftBoxComponent.box_id, GiftBoxComponent.component_id, Product.sku,
-                   GiftBoxComponent.quantity)
-            .join(Product, Product.id == GiftBoxComponent.component_id)
-            .where(GiftBoxComponent.box_id.in_(boxes))
-            .order_by(GiftBoxComponent.box_id, Product.sku)
-        ):
-            parts.setdefault(box_id, []).append(Component(component_id, sku, quantity))
-    return [
-        ProductInfo(id=r[0], sku=r[1], name=r[2], unit=r[3], price_basis=r[4], list_price=r[5],
-                    member_price=r[6], vip_price=r[7], special_price=r[8], special_from=r[9],
-                    special_until=r[10], category=r[11], ages=bool(r[12]) if r[12] is not None else False,
-                    shelf_life_days=r[13], is_gift_box=bool(r[14]), active=bool(r[15]),
-                    components=tuple(parts.get(r[0], ())))
-        for r in rows
-    ]
 
 
 # -- product views --------------------------------------------------------------------------------
@@ -263,11 +97,11 @@ def list_products(uow: UnitOfWork, *, category: str | None = None, q: str | None
         session = uow.session
         stmt = select(Product).where(Product.id > after_id)
         if category is not None:
-            tree = _tree(session)
+            tree = category_tree(session)
             root = next((c for c in tree.values() if c.code == category), None)
             if root is None:
                 raise ValidationFailed(f"no category {category}", field="category")
-            stmt = stmt.where(Product.category_id.in_(sorted(_descendants(tree, root.id))))
+            stmt = stmt.where(Product.category_id.in_(sorted(descendants(tree, root.id))))
         if q and "\x00" in q:
             raise ValidationFailed("the search text holds a NUL character", field="q")
         if q:
@@ -431,12 +265,6 @@ def _components(session: Session, components: list[ComponentIn], box_sku: str) -
     return found
 
 
-def _flush_unique(session: Session, message: str, field: str) -> None:
-    try:
-        session.flush()
-    except IntegrityError as exc:  # a concurrent writer took the same key first
-        raise Conflict(message, field=field) from exc
-
 
 def _create(uow: UnitOfWork, data: ProductIn) -> dict[str, Any]:
     session = uow.session
@@ -453,7 +281,7 @@ def _create(uow: UnitOfWork, data: ProductIn) -> dict[str, Any]:
     product.components = [GiftBoxComponent(component=found[c.sku], quantity=c.quantity)
                           for c in data.components or []]
     session.add(product)
-    _flush_unique(session, f"product {data.sku} already exists", "sku")
+    flush_unique(session, f"product {data.sku} already exists", "sku")
     view = product_view(product)
     uow.record_event(events.PRODUCT_CREATED, events.AGGREGATE_PRODUCT, product.id, view, version=product.version)
     uow.audit(events.PRODUCT_CREATED, "product", product.id, None, view)

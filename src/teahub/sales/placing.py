@@ -29,14 +29,16 @@ PRICE_LIST_BY_TIER = {"member": "member", "vip": "vip"}
 
 
 def place_order(uow: UnitOfWork, data: OrderIn, *, caller: str = "system", idempotency_key: str | None = None,
-                authorize: Authorize | None = None) -> tuple[dict[str, Any], int]:
+                authorize: Authorize | None = None, credit_approved_by: str | None = None
+                ) -> tuple[dict[str, Any], int]:
     """Create an order, or answer the one this request already made. Answers (order view, HTTP-ish status):
-    201 when created, 200 when an earlier identical request, client id or channel order id matched."""
+    201 when created, 200 when an earlier identical request, client id or channel order id matched.
+    `credit_approved_by` names the manager who approved a B2B order over its customer's credit limit."""
     request_hash = hashlib.sha256(
         json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     for _attempt in range(3):
         try:
-            return _place(uow, data, caller, idempotency_key, request_hash, authorize)
+            return _place(uow, data, caller, idempotency_key, request_hash, authorize, credit_approved_by)
         except IntegrityError:
             # A concurrent twin (same key, client id or channel order id) committed first: answer it.
             if not (idempotency_key or data.client_id or data.external_id):
@@ -50,7 +52,7 @@ def create_order(uow: UnitOfWork, data: OrderIn) -> dict[str, Any]:
 
 
 def _place(uow: UnitOfWork, data: OrderIn, caller: str, key: str | None, request_hash: str,
-           authorize: Authorize | None) -> tuple[dict[str, Any], int]:
+           authorize: Authorize | None, credit_approved_by: str | None) -> tuple[dict[str, Any], int]:
     with uow:
         session = uow.session
         record = None
@@ -69,7 +71,7 @@ def _place(uow: UnitOfWork, data: OrderIn, caller: str, key: str | None, request
         if existing is not None:
             view, status = _update_existing(uow, existing, data), 200
         else:
-            view, status = _create(uow, data, authorize), 201
+            view, status = _create(uow, data, authorize, credit_approved_by), 201
         if record is not None:
             record.response = json_view(view)
             record.status_code = status
@@ -99,7 +101,8 @@ class _PricedLine:
     external_line_id: str | None
 
 
-def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None) -> dict[str, Any]:
+def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
+            credit_approved_by: str | None = None) -> dict[str, Any]:
     now = uow.now()
     placed_at = data.sold_at or now
     location = _order_location(uow, data)
@@ -125,8 +128,9 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None) -> dict
     settlement = rules.settle([rules.Tender(p.method, p.amount) for p in data.payments], total) \
         if data.payments else None
     on_credit = data.channel == "b2b" and settlement is None and not data.draft
+    over_limit = False
     if on_credit:
-        _check_credit(uow, customer, total)
+        over_limit = _check_credit(uow, customer, total, approved=credit_approved_by is not None)
 
     order = Order(channel=data.channel, external_id=data.external_id, client_id=data.client_id,
                   status="draft" if data.draft else "confirmed", location_id=location.id,
@@ -166,6 +170,9 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None) -> dict
         advance_to(uow, order, data.status, codes, at=placed_at)
     view = order_view(order, codes, change=change)
     uow.audit("order.created", "order", order.id, None, json_view(view))
+    if over_limit:
+        uow.audit("order.credit_limit_overridden", "order", order.id, None,
+                  {"approved_by": credit_approved_by, "total": order.total, "customer_id": order.customer_id})
     return view
 
 
@@ -205,13 +212,15 @@ def _price_lines(uow: UnitOfWork, data: OrderIn, price_list: str, at: datetime) 
     return priced
 
 
-def _check_credit(uow: UnitOfWork, customer: Any, total: int) -> None:
+def _check_credit(uow: UnitOfWork, customer: Any, total: int, *, approved: bool = False) -> bool:
+    """Refuse a B2B order on credit beyond the customer's limit, unless a manager approved it.
+    Answers whether the order goes over the limit."""
     if customer is None:
         raise ValidationFailed("a B2B order on credit needs its customer", field="customer")
     from teahub.customers import service as customers
 
     customers.lock_customer(uow, customer.id)  # concurrent orders of one customer check credit in turn
-    if customer.credit_limit is None:
+    if customer.credit_limit is None and not approved:
         raise CreditLimitExceeded("this customer has no credit: pay the order now", field="customer",
                                   credit_limit=0, outstanding=0)
     outstanding = uow.session.scalar(
@@ -219,10 +228,13 @@ def _check_credit(uow: UnitOfWork, customer: Any, total: int) -> None:
         .where(Order.customer_id == customer.id, Order.on_credit.is_(True), Order.status != "cancelled",
                Order.status != "draft")
     ) or 0
-    if outstanding + total > customer.credit_limit:
+    limit = customer.credit_limit or 0
+    over = outstanding + total > limit
+    if over and not approved:
         raise CreditLimitExceeded(
-            f"over credit limit: {outstanding} fen outstanding + {total} for this order > {customer.credit_limit}",
-            field="customer", credit_limit=customer.credit_limit, outstanding=int(outstanding))
+            f"over credit limit: {outstanding} fen outstanding + {total} for this order > {limit}",
+            field="customer", credit_limit=limit, outstanding=int(outstanding))
+    return over
 
 
 def _update_existing(uow: UnitOfWork, order: Order, data: OrderIn) -> dict[str, Any]:
