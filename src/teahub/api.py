@@ -165,13 +165,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from teahub.analytics.routes import router as analytics_router
     from teahub.auth.routes import router as auth_router
     from teahub.catalog.routes import router as catalog_router
+    from teahub.crm.aftersales.routes import router as aftersales_router
+    from teahub.crm.pipeline.routes import router as pipeline_router
     from teahub.customers.routes import router as customers_router
     from teahub.inventory.routes import router as inventory_router
+    from teahub.loyalty.routes import router as loyalty_router
     from teahub.sales.routes import router as sales_router
     from teahub.sync.routes import router as sync_router
 
     for router in (auth_router, catalog_router, inventory_router, customers_router, sales_router,
-                   sync_router, analytics_router):
+                   sync_router, analytics_router, loyalty_router, pipeline_router, aftersales_router):
         app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
     _problems_as_problem_json(app)

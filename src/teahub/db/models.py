@@ -2,10 +2,14 @@
 
 from teahub.auth import models as auth_models  # noqa: F401
 from teahub.catalog import models as catalog_models  # noqa: F401
+from teahub.crm.aftersales import models as aftersales_models  # noqa: F401
+from teahub.crm.pipeline import models as pipeline_models  # noqa: F401
 from teahub.customers import models as customers_models  # noqa: F401
 from teahub.db import outbox  # noqa: F401
 from teahub.db.base import Base
 from teahub.inventory import models as inventory_models  # noqa: F401
+from teahub.loyalty import models as loyalty_models  # noqa: F401
 from teahub.sales import models as sales_models  # noqa: F401
+from teahub.scheduling import models as scheduling_models  # noqa: F401
 
 metadata = Base.metadata

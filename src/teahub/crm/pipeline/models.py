@@ -1,0 +1,3 @@
+"""(being built)"""
+
+from teahub.db.base import Base  # noqa: F401
