@@ -11,8 +11,11 @@ from teahub.db.uow import UnitOfWork
 def initialize(engine: Engine) -> None:
     """Seed the reference data every teahub has. Idempotent."""
     from teahub.catalog import service as catalog_service
+    from teahub.loyalty import service as loyalty_service
 
-    catalog_service.ensure_default_categories(UnitOfWork(make_session_factory(engine), actor="system"))
+    factory = make_session_factory(engine)
+    catalog_service.ensure_default_categories(UnitOfWork(factory, actor="system"))
+    loyalty_service.ensure_default_programme(UnitOfWork(factory, actor="system"))
 
 
 def migrate_and_initialize(engine: Engine) -> None:

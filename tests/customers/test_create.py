@@ -142,7 +142,7 @@ def test_a_manager_may_give_credit(client_as: Any) -> None:
     ({"name": ""}, "name"),
     ({"name": "x" * 101}, "name"),
     ({"name": "王芳", "kind": "robot"}, "kind"),
-    ({"name": "王芳", "tier": "gold"}, "tier"),
+    ({"name": "王芳", "tier": "platinum"}, "tier"),
     ({"name": "王芳", "birthday": "2999-01-01"}, "birthday"),
     ({"name": "王芳", "birthday": "not a date"}, "birthday"),
     ({"name": "某公司", "credit_limit": -1}, "credit_limit"),

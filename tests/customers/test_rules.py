@@ -97,10 +97,11 @@ def test_default_tier_is_member_only_with_a_phone() -> None:
 
 
 def test_higher_tier_ranks_vip_over_member_over_none() -> None:
-    assert rules.higher_tier(None, "member") == "member"
-    assert rules.higher_tier("vip", "member") == "vip"
-    assert rules.higher_tier("member", "vip") == "vip"
-    assert rules.higher_tier(None, None) is None
+    ranks = {None: 0, "member": 1, "gold": 3, "vip": 4}.__getitem__
+    assert rules.higher_tier(None, "member", ranks) == "member"
+    assert rules.higher_tier("vip", "member", ranks) == "vip"
+    assert rules.higher_tier("member", "gold", ranks) == "gold"
+    assert rules.higher_tier(None, None, ranks) is None
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -14,6 +14,7 @@ from teahub.customers.models import Customer, CustomerContact, CustomerIdentity,
 from teahub.customers.records import customer_view, load_customer, refreshed_view, touch
 from teahub.db.uow import UnitOfWork
 from teahub.errors import Conflict, NotFound
+from teahub.loyalty import service as loyalty
 
 
 def merge_view(m: CustomerMerge) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def merge_customers(uow: UnitOfWork, target_id: int, source_id: int) -> dict[str
                                 .values(customer_id=target.id))
         order_ids = sales_service.reassign_orders(uow, source.id, target.id)
         tier_before = target.tier
-        target.tier = rules.higher_tier(target.tier, source.tier)
+        target.tier = rules.higher_tier(target.tier, source.tier, lambda code: loyalty.tier_rank(uow, code))
         source.status, source.merged_into_id = "merged", target.id
         touch(uow, target)
         touch(uow, source)

@@ -6,6 +6,7 @@ No I/O and no session. Every refusal is a ValidationFailed naming the offending 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Literal
 
 import phonenumbers
@@ -29,7 +30,6 @@ MAX_EMAIL_LENGTH = 128
 MAX_NAME_LENGTH = 100
 
 TIERS: tuple[str | None, ...] = (None, "member", "vip")
-_TIER_RANK: dict[str | None, int] = {None: 0, "member": 1, "vip": 2}
 # Payment terms a company customer may have; besides these, "net<days>" (net30, net60 ...).
 PAYMENT_TERMS = ("prepaid", "cod", "monthly")
 
@@ -138,8 +138,9 @@ def default_tier(has_phone: bool) -> str | None:
     return "member" if has_phone else None
 
 
-def higher_tier(a: str | None, b: str | None) -> str | None:
-    return a if _TIER_RANK.get(a, 0) >= _TIER_RANK.get(b, 0) else b
+def higher_tier(a: str | None, b: str | None, rank: Callable[[str | None], int]) -> str | None:
+    """The better of two tiers, by the programme's ranks."""
+    return a if rank(a) >= rank(b) else b
 
 
 def normalize_payment_terms(raw: str | None, *, field: str = "payment_terms") -> str | None:

@@ -4,7 +4,7 @@ rules.py, called by the service."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +14,8 @@ IdentityKind = Literal[
     "phone", "email", "wechat_unionid", "wechat_openid", "taobao", "jd", "pdd", "douyin", "youzan",
 ]
 CustomerKind = Literal["person", "company"]
-Tier = Literal["member", "vip"]
+# A member tier code (see loyalty tiers: member, silver, gold, vip by default).
+Tier = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z0-9_]+$")]
 # Money is int fen; the column is a 32-bit integer on every database.
 Fen = int
 MAX_FEN = 2_147_483_647

@@ -269,11 +269,20 @@ def _find_or_create(uow: UnitOfWork, new: _NewCustomer) -> tuple[Customer, bool]
 
 
 # -- use cases ------------------------------------------------------------------------------------
+def _check_tier(uow: UnitOfWork, tier: str | None, field: str = "tier") -> None:
+    from teahub.loyalty import service as loyalty
+
+    if tier is not None and not loyalty.tier_exists(uow, tier):
+        raise ValidationFailed(f"there is no member tier {tier}", field=field)
+
+
 def create_customer(uow: UnitOfWork, data: CustomerIn) -> tuple[dict[str, Any], bool]:
     """Create a customer, or answer the one already holding one of the identities given (created=False),
     attaching to it the given identities nobody holds yet."""
     new = _prepare_new(data, uow.now().date())
     with uow:
+        if "tier" in data.model_fields_set:
+            _check_tier(uow, data.tier)
         customer, created = _find_or_create(uow, new)
         view = refreshed_view(uow, customer)
         uow.commit()
@@ -339,6 +348,26 @@ def lock_customer(uow: UnitOfWork, customer_id: int) -> None:
             select(Customer.id).where(Customer.id == customer_id).with_for_update()).first()
         if locked is None:
             raise NotFound(f"no customer {customer_id}", field="customer.id")
+
+
+def set_tier(uow: UnitOfWork, customer_id: int, tier: str | None) -> None:
+    """Loyalty moves a member between tiers (from their spend)."""
+    with uow:
+        customer = load_customer(uow, customer_id, lock=True)
+        if customer.tier != tier:
+            before = customer_view(customer)
+            customer.tier = tier
+            touch(uow, customer)
+            _record_update(uow, customer, before, ["tier"])
+        uow.commit()
+
+
+def member_ids(uow: UnitOfWork) -> list[int]:
+    """Active customers who belong to the membership (have a tier)."""
+    with uow.reading():
+        return list(uow.session.scalars(select(Customer.id).where(Customer.tier.is_not(None),
+                                                                  Customer.merged_into_id.is_(None))
+                                        .order_by(Customer.id)))
 
 
 def _escape_like(term: str) -> str:
@@ -443,6 +472,8 @@ def update_customer(uow: UnitOfWork, customer_id: int, patch: CustomerPatch) -> 
     pairs = _identity_pairs(None, None, patch.add_identities, list_field="add_identities")
     contacts = _contacts(patch.contacts or []) if "contacts" in patch.model_fields_set else None
     with uow:
+        if "tier" in values:
+            _check_tier(uow, values["tier"])
         customer = load_customer(uow, customer_id, lock=True)
         if customer.merged_into_id is not None:
             raise Conflict(f"customer {customer_id} was merged into customer {customer.merged_into_id}",

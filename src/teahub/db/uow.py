@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import uuid_utils.compat as uuid_compat
+from pydantic_core import to_jsonable_python
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -140,7 +141,8 @@ class UnitOfWork:
             version = self._next_version(aggregate_type, agg_id)
         self._events.append({
             "id": str(uuid_compat.uuid7()), "type": type_, "occurred_at": occurred_at or self.now(),
-            "aggregate_type": aggregate_type, "aggregate_id": agg_id, "version": version, "payload": payload,
+            "aggregate_type": aggregate_type, "aggregate_id": agg_id, "version": version,
+            "payload": to_jsonable_python(payload),
         })
 
     def _next_version(self, aggregate_type: str, aggregate_id: str) -> int:
@@ -157,8 +159,8 @@ class UnitOfWork:
                 action=action,
                 entity_type=entity_type,
                 entity_id=str(entity_id),
-                before=before,
-                after=after,
+                before=to_jsonable_python(before),
+                after=to_jsonable_python(after),
             )
         )
 

@@ -3,11 +3,13 @@
 - `order.created`: {id, number, channel, external_id, status, customer_id, location, total, lines[{sku, quantity,
   net_amount}]}
 - `order.confirmed`, `order.paid`, `order.allocated`, `order.shipped`, `order.completed`, `order.cancelled`:
-  {id, number, channel, status, customer_id, location, total, paid_amount}
+  {id, number, channel, external_id, status, customer_id, location, total, paid_amount, refunded_amount,
+  balance_due, cash_paid, cash_refunded, points_paid, points_refunded} (money paid and paid back so far, in
+  fen, split between money and points)
 - `order.payment_received`: a payment on an order that stays in its state (B2B on credit).
 - `order.customer_changed`: the order now belongs to another customer (a merge or its reversal); payload as
   above plus previous_customer_id.
-- `order.refunded`: {id, number, refund_id, amount, restock, lines[{sku, quantity, amount}]}
+- `order.refunded`: the fields above plus {refund_id, amount, restock, lines[{sku, quantity, amount}]}
 """
 
 CREATED = "order.created"

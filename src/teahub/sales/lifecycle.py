@@ -23,6 +23,7 @@ from teahub.sales.records import (
     release_goods,
     reserve_lines,
     ship_goods,
+    tenders,
     transition,
 )
 from teahub.sales.schemas import PaymentIn
@@ -51,8 +52,8 @@ def pay(uow: UnitOfWork, order_id: int, payments: list[PaymentIn], authorize: Au
         if order.status in ("draft", "cancelled") or due <= 0:
             raise InvalidTransition(f"an order that is {order.status} with {due} fen due takes no payment",
                                     field="status")
-        settlement = rules.settle([rules.Tender(p.method, p.amount) for p in payments], due)
-        record_payments(order, payments, settlement, uow.now())
+        settlement = rules.settle(tenders(uow, payments), due)
+        record_payments(uow, order, payments, settlement, uow.now())
         if order.status == "confirmed":
             transition(uow, order, "paid", codes)
         else:  # on credit: settled after it shipped
@@ -113,7 +114,7 @@ def cancel(uow: UnitOfWork, order_id: int, reason: str | None = None, authorize:
         before = order.status
         rules.check_transition(order.status, "cancelled", on_credit=order.on_credit)
         release_goods(uow, order)
-        pay_back(order, order.paid_amount - order.refunded_amount, uow.now())
+        pay_back(uow, order, order.paid_amount - order.refunded_amount, uow.now())
         if reason:
             order.note = f"{order.note}\n{reason}" if order.note else reason
         transition(uow, order, "cancelled", codes)
@@ -135,5 +136,5 @@ def advance_to(uow: UnitOfWork, order: Order, target: str, codes: dict[int, str]
             ship_goods(uow, order)
         if step == "cancelled":
             release_goods(uow, order)
-            pay_back(order, order.paid_amount - order.refunded_amount, at)
+            pay_back(uow, order, order.paid_amount - order.refunded_amount, at)
         transition(uow, order, step, codes, at=at)

@@ -12,7 +12,7 @@ from teahub.db.base import Base, BigId, JsonDoc, UtcDateTime, utcnow
 
 CHANNELS = ("pos", "web", "tmall", "taobao", "jd", "pdd", "douyin", "b2b")
 STATUSES = ("draft", "confirmed", "paid", "allocated", "shipped", "completed", "cancelled")
-PAYMENT_METHODS = ("cash", "wechat", "alipay", "card", "bank_transfer", "platform")
+PAYMENT_METHODS = ("cash", "wechat", "alipay", "card", "bank_transfer", "platform", "points")
 
 
 class Order(Base):
@@ -123,6 +123,7 @@ class Payment(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     method: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(Integer)  # positive: taken; negative: paid back on refund
+    points: Mapped[int | None] = mapped_column(Integer)  # points given (or given back) when method is points
     tendered: Mapped[int | None] = mapped_column(Integer)  # cash handed over, when change was given
     reference: Mapped[str | None] = mapped_column(String(64))
     paid_at: Mapped[datetime] = mapped_column(UtcDateTime())

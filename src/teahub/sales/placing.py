@@ -18,14 +18,13 @@ from teahub.db.uow import UnitOfWork
 from teahub.errors import CreditLimitExceeded, ValidationFailed
 from teahub.inventory import service as inventory
 from teahub.inventory.service import LocationInfo, StockRequest
+from teahub.loyalty import service as loyalty
 from teahub.sales import events, rules
 from teahub.sales.lifecycle import advance_to
 from teahub.sales.models import IdempotencyRecord, Order, OrderLine
-from teahub.sales.records import Authorize, attach_picks, bump, record_payments, transition
+from teahub.sales.records import Authorize, attach_picks, bump, record_payments, tenders, transition
 from teahub.sales.schemas import OrderIn
 from teahub.sales.views import event_payload, json_view, location_codes, order_view
-
-PRICE_LIST_BY_TIER = {"member": "member", "vip": "vip"}
 
 
 def place_order(uow: UnitOfWork, data: OrderIn, *, caller: str = "system", idempotency_key: str | None = None,
@@ -113,7 +112,7 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
         from teahub.customers import service as customers
 
         customer = customers.resolve_customer(uow, data.customer.model_dump(exclude_none=True))
-    price_list = PRICE_LIST_BY_TIER.get(customer.tier or "", "list") if customer else "list"
+    price_list = loyalty.price_list_for(uow, customer.tier) if customer else "list"
     priced = _price_lines(uow, data, price_list, placed_at)
     shares = rules.distribute(data.discount, [p.amount - p.line_discount for p in priced])
     subtotal = sum(p.amount for p in priced)
@@ -125,8 +124,7 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
     at_counter = data.channel == "pos"
     if at_counter and not data.payments:
         raise ValidationFailed("a sale at the counter is paid at once: add payments", field="payments")
-    settlement = rules.settle([rules.Tender(p.method, p.amount) for p in data.payments], total) \
-        if data.payments else None
+    settlement = rules.settle(tenders(uow, data.payments), total) if data.payments else None
     on_credit = data.channel == "b2b" and settlement is None and not data.draft
     over_limit = False
     if on_credit:
@@ -161,7 +159,7 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
     change = 0
     if settlement is not None:
         change = settlement.change
-        record_payments(order, data.payments, settlement, placed_at)
+        record_payments(uow, order, data.payments, settlement, placed_at)
         transition(uow, order, "paid", codes, at=placed_at)
     if at_counter:
         order.shipped_at = placed_at

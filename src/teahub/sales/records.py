@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from teahub.catalog import service as catalog
 from teahub.db.uow import UnitOfWork
-from teahub.errors import NotFound
+from teahub.errors import NotFound, ValidationFailed
 from teahub.inventory import service as inventory
 from teahub.inventory.rules import Pick
 from teahub.inventory.service import Held, StockRequest
 from teahub.sales import events, rules
 from teahub.sales.models import LineAllocation, Order, OrderLine, Payment
 from teahub.sales.schemas import PaymentIn
-from teahub.sales.views import event_payload, location_codes, order_view
+from teahub.sales.views import event_payload, location_codes, money_split, order_view
 
 # Checks that the caller may act for a location (by code); raises Forbidden otherwise.
 Authorize = Callable[[str], None]
@@ -79,20 +79,53 @@ def attach_line(line: OrderLine, picks: list[Pick], state: str) -> None:
         line.cost += pick.quantity * pick.unit_cost
 
 
-def record_payments(order: Order, payments: list[PaymentIn], settlement: rules.Settlement, at: datetime) -> None:
-    for given, applied in zip(payments, settlement.applied, strict=True):
+def tenders(uow: UnitOfWork, payments: list[PaymentIn]) -> list[rules.Tender]:
+    """What each payment is worth in fen (points at the programme's value)."""
+    from teahub.loyalty import service as loyalty
+
+    return [rules.Tender(p.method, loyalty.points_value(uow, p.points or 0) if p.method == "points" else p.amount or 0)
+            for p in payments]
+
+
+def record_payments(uow: UnitOfWork, order: Order, payments: list[PaymentIn], settlement: rules.Settlement,
+                    at: datetime) -> None:
+    """Add the payments to the order; points are taken from the customer's balance in this transaction."""
+    from teahub.loyalty import service as loyalty
+
+    for i, (given, applied) in enumerate(zip(payments, settlement.applied, strict=True)):
         if applied.amount == 0:
             continue
-        order.payments.append(Payment(method=applied.method, amount=applied.amount,
-                                      tendered=given.amount if given.amount != applied.amount else None,
-                                      reference=given.reference, paid_at=at))
+        if given.method == "points":
+            if order.customer_id is None:
+                raise ValidationFailed("points are paid by a member: name the customer", field=f"payments.{i}")
+            spent = sum(1 for p in order.payments if p.method == "points" and p.amount > 0)
+            loyalty.spend_points(uow, order.customer_id, given.points or 0, f"order:{order.id}:points:{spent + 1}",
+                                 order_id=order.id, field=f"payments.{i}.points")
+        tendered = given.amount if given.amount is not None and given.amount != applied.amount else None
+        order.payments.append(Payment(method=applied.method, amount=applied.amount, points=given.points,
+                                      tendered=tendered, reference=given.reference, paid_at=at))
         order.paid_amount += applied.amount
 
 
-def pay_back(order: Order, amount: int, at: datetime) -> None:
-    """Pay back through the methods the buyer used, newest first."""
-    left = amount
-    for payment in sorted((p for p in order.payments if p.amount > 0), key=lambda p: p.id or 0, reverse=True):
+def pay_back(uow: UnitOfWork, order: Order, amount: int, at: datetime) -> None:
+    """Pay back `amount` fen: the part paid in points goes back as points, in proportion; the rest through
+    the money methods the buyer used, newest first."""
+    from teahub.loyalty import service as loyalty
+
+    split = money_split(order)
+    points_left = split["points_paid"] - split["points_refunded"]
+    paid = sum(p.amount for p in order.payments if p.amount > 0)
+    in_points = min(points_left, rules.half_up_div(amount * split["points_paid"], paid)) if paid else 0
+    if in_points > 0:
+        value = loyalty.points_value(uow, 1)
+        points = in_points // value
+        returned = sum(1 for p in order.payments if p.method == "points" and p.amount < 0)
+        order.payments.append(Payment(method="points", amount=-in_points, points=-points, reference=None, paid_at=at))
+        loyalty.return_points(uow, order.customer_id or 0, points, f"order:{order.id}:points-back:{returned + 1}",
+                              order_id=order.id)
+    left = amount - max(in_points, 0)
+    for payment in sorted((p for p in order.payments if p.amount > 0 and p.method != "points"),
+                          key=lambda p: p.id or 0, reverse=True):
         if left <= 0:
             break
         already = -sum(p.amount for p in order.payments if p.amount < 0 and p.method == payment.method)

@@ -14,7 +14,7 @@ from teahub.sales import events, rules
 from teahub.sales.models import LineAllocation, Order, OrderLine, Refund, RefundLine
 from teahub.sales.records import Authorize, bump, finish, load_for_update, pay_back, transition
 from teahub.sales.schemas import RefundIn
-from teahub.sales.views import order_number
+from teahub.sales.views import event_payload
 
 
 def refund(uow: UnitOfWork, order_id: int, data: RefundIn, authorize: Authorize | None = None) -> dict[str, Any]:
@@ -54,11 +54,10 @@ def refund(uow: UnitOfWork, order_id: int, data: RefundIn, authorize: Authorize 
         inventory.put_back(uow, back_to_stock, reference)
         inventory.release(uow, released, reference)
         order.refunds.append(entry)
-        pay_back(order, entry.amount, now)
+        pay_back(uow, order, entry.amount, now)
         uow.session.flush()
         bump(uow, order, events.REFUNDED, {
-            "id": order.id, "number": order_number(order.id), "refund_id": entry.id, "amount": entry.amount,
-            "restock": data.restock, "customer_id": order.customer_id,
+            **event_payload(order, codes), "refund_id": entry.id, "amount": entry.amount, "restock": data.restock,
             "lines": [{"sku": _sku(order, rl.line_id), "quantity": rl.quantity, "amount": rl.amount}
                       for rl in entry.lines],
         })

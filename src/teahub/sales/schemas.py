@@ -9,7 +9,7 @@ from teahub.api_params import MAX_ID
 
 Channel = Literal["pos", "web", "tmall", "taobao", "jd", "pdd", "douyin", "b2b"]
 Status = Literal["draft", "confirmed", "paid", "allocated", "shipped", "completed", "cancelled"]
-Method = Literal["cash", "wechat", "alipay", "card", "bank_transfer", "platform"]
+Method = Literal["cash", "wechat", "alipay", "card", "bank_transfer", "platform", "points"]
 
 
 class IdentityRef(BaseModel):
@@ -43,9 +43,25 @@ class LineIn(BaseModel):
 
 
 class PaymentIn(BaseModel):
+    """Money by a method (`amount` in fen), or points: `{"method": "points", "points": 250}`."""
+
     method: Method
-    amount: int = Field(gt=0, le=1_000_000_000)
+    amount: int | None = Field(default=None, gt=0, le=1_000_000_000)
+    points: int | None = Field(default=None, gt=0, le=1_000_000_000)
     reference: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def amount_or_points(self) -> PaymentIn:
+        if self.method == "points":
+            if self.points is None:
+                raise ValueError("a points payment says how many points")
+            if self.amount is not None:
+                raise ValueError("a points payment gives points, not an amount")
+        elif self.amount is None:
+            raise ValueError("a payment needs its amount in fen")
+        elif self.points is not None:
+            raise ValueError("only a points payment gives points")
+        return self
 
 
 class OrderIn(BaseModel):
@@ -124,6 +140,7 @@ class LineOut(BaseModel):
 class PaymentOut(BaseModel):
     method: str
     amount: int
+    points: int | None = None
     tendered: int | None
     reference: str | None
     paid_at: datetime

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from teahub.db.uow import UnitOfWork
 from teahub.errors import Forbidden, NotFound
@@ -63,8 +63,8 @@ def order_view(order: Order, codes: dict[int, str], *, change: int = 0) -> dict[
         "completed_at": order.completed_at, "cancelled_at": order.cancelled_at,
         "platform_modified_at": order.platform_modified_at, "note": order.note, "version": order.version,
         "lines": lines,
-        "payments": [{"method": p.method, "amount": p.amount, "tendered": p.tendered, "reference": p.reference,
-                      "paid_at": p.paid_at} for p in order.payments],
+        "payments": [{"method": p.method, "amount": p.amount, "points": p.points, "tendered": p.tendered,
+                      "reference": p.reference, "paid_at": p.paid_at} for p in order.payments],
         "refunds": [
             {"id": r.id, "amount": r.amount, "reason": r.reason, "restock": r.restock, "created_at": r.created_at,
              "lines": [{"line_no": lines_by_id[rl.line_id].line_no, "sku": lines_by_id[rl.line_id].sku,
@@ -74,10 +74,21 @@ def order_view(order: Order, codes: dict[int, str], *, change: int = 0) -> dict[
     }
 
 
+def money_split(order: Order) -> dict[str, int]:
+    """What was paid and paid back, in money and in points (fen), over the order's life."""
+    cash = [p.amount for p in order.payments if p.method != "points"]
+    points = [p.amount for p in order.payments if p.method == "points"]
+    return {"cash_paid": sum(a for a in cash if a > 0), "cash_refunded": -sum(a for a in cash if a < 0),
+            "points_paid": sum(a for a in points if a > 0), "points_refunded": -sum(a for a in points if a < 0)}
+
+
 def event_payload(order: Order, codes: dict[int, str]) -> dict[str, Any]:
     return {"id": order.id, "number": order_number(order.id), "channel": order.channel,
             "external_id": order.external_id, "status": order.status, "customer_id": order.customer_id,
-            "location": codes.get(order.location_id), "total": order.total, "paid_amount": order.paid_amount}
+            "location": codes.get(order.location_id), "total": order.total, "paid_amount": order.paid_amount,
+            "refunded_amount": order.refunded_amount,
+            "balance_due": max(order.total - order.paid_amount, 0) if order.status != "cancelled" else 0,
+            **money_split(order)}
 
 
 def json_view(view: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +103,16 @@ def json_view(view: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return convert(view)  # type: ignore[no-any-return]
+
+
+def customer_spend(uow: UnitOfWork, customer_id: int, since: datetime) -> int:
+    """What a customer spent (paid, less refunds) on orders placed since a moment: for member tiers."""
+    with uow.reading():
+        spent = uow.session.scalar(
+            select(func.coalesce(func.sum(Order.paid_amount - Order.refunded_amount), 0))
+            .where(Order.customer_id == customer_id, Order.placed_at >= since,
+                   Order.status.in_(("paid", "allocated", "shipped", "completed"))))
+        return int(spent or 0)
 
 
 def get_order(uow: UnitOfWork, order_id: int, scope: frozenset[str] | None = None) -> dict[str, Any]:
