@@ -8,6 +8,7 @@ from teahub.customers import models as customers_models  # noqa: F401
 from teahub.db import outbox  # noqa: F401
 from teahub.db.base import Base
 from teahub.inventory import models as inventory_models  # noqa: F401
+from teahub.loyalty import coupon_models  # noqa: F401
 from teahub.loyalty import models as loyalty_models  # noqa: F401
 from teahub.sales import models as sales_models  # noqa: F401
 from teahub.scheduling import models as scheduling_models  # noqa: F401

@@ -8,9 +8,15 @@ from teahub.api_params import Limit, PathId
 from teahub.auth.deps import CurrentPrincipal, Uow
 from teahub.customers import service as customers
 from teahub.errors import ValidationFailed
-from teahub.loyalty import service
+from teahub.loyalty import coupons, service
 from teahub.loyalty.schemas import (
     AdjustmentIn,
+    CouponIn,
+    CouponOut,
+    CouponPage,
+    GrantIn,
+    GrantOut,
+    GrantPage,
     PointsEntryOut,
     PointsOut,
     ProgrammeOut,
@@ -19,10 +25,11 @@ from teahub.loyalty.schemas import (
     TierOut,
     TierPage,
 )
-from teahub.pagination import cursor_int
+from teahub.pagination import cursor_int, page
 
 router = APIRouter(tags=["loyalty"])
 TierCode = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[a-z0-9_]+$")]
+CouponCode = Annotated[str, Path(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 @router.get("/customers/{customer_id}/points", response_model=PointsOut)
@@ -70,3 +77,29 @@ def recompute(principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     """Recompute every member's tier from their last 12 months (the daily run does the same)."""
     principal.require_role("admin")
     return service.recompute_all_tiers(uow)
+
+
+@router.post("/coupons", response_model=CouponOut, status_code=201)
+def create_coupon(body: CouponIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    principal.require_role("admin", "manager")
+    return coupons.create_coupon(uow, body.model_dump())
+
+
+@router.get("/coupons", response_model=CouponPage)
+def list_coupons(principal: CurrentPrincipal, uow: Uow, cursor: str | None = None, limit: Limit = 50
+                 ) -> dict[str, Any]:
+    return page(coupons.list_coupons(uow, after_id=cursor_int(cursor), limit=limit + 1), limit)
+
+
+@router.post("/coupons/{code}/grants", response_model=GrantOut, status_code=201)
+def grant(code: CouponCode, body: GrantIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    """Give a customer their own coupon (its own code, used once)."""
+    principal.require_role("admin", "manager")
+    customer = customers.get_customer_info(uow, body.customer_id)
+    return coupons.grant(uow, code, customer.id, body.source)
+
+
+@router.get("/customers/{customer_id}/coupons", response_model=GrantPage)
+def customer_coupons(customer_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    customer = customers.get_customer_info(uow, customer_id)
+    return {"items": coupons.customer_coupons(uow, customer.id), "next": None}

@@ -66,3 +66,58 @@ class ProgrammeOut(BaseModel):
 
 class RecomputeOut(BaseModel):
     changed: int
+
+
+class CouponIn(BaseModel):
+    code: str = Field(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["fixed", "percent", "threshold"]
+    value: int = Field(default=0, ge=0, le=100_000_000, description="fen off (fixed, threshold)")
+    percent_off: int = Field(default=0, ge=0, le=100)
+    threshold: int = Field(default=0, ge=0, le=1_000_000_000, description="满 X: fen of eligible goods needed")
+    max_discount: int | None = Field(default=None, ge=1, le=100_000_000)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    channels: list[Literal["pos", "web", "tmall", "taobao", "jd", "pdd", "douyin", "b2b"]] = Field(
+        default_factory=list, max_length=8)
+    skus: list[str] = Field(default_factory=list, max_length=500)
+    categories: list[str] = Field(default_factory=list, max_length=50)
+    per_customer_limit: int | None = Field(default=None, ge=1, le=1000)
+    total_limit: int | None = Field(default=None, ge=1, le=100_000_000)
+    stackable: bool = False
+    public: bool = False
+    active: bool = True
+
+
+class CouponOut(CouponIn):
+    id: int
+    redeemed: int
+    created_at: datetime
+
+
+class CouponPage(BaseModel):
+    items: list[CouponOut]
+    next: str | None = None
+
+
+class GrantIn(BaseModel):
+    customer_id: int = Field(ge=1, le=2**63 - 1)
+    source: str | None = Field(default=None, max_length=64)
+
+
+class GrantOut(BaseModel):
+    id: int
+    code: str
+    coupon: str
+    name: str
+    customer_id: int
+    status: str
+    granted_at: datetime
+    order_id: int | None
+    source: str | None
+    valid_until: datetime | None
+
+
+class GrantPage(BaseModel):
+    items: list[GrantOut]
+    next: str | None = None

@@ -28,6 +28,8 @@ class Order(Base):
     price_list: Mapped[str] = mapped_column(String(16), default="list")
     subtotal: Mapped[int] = mapped_column(Integer)  # sum of line amounts before discounts
     discount: Mapped[int] = mapped_column(Integer, default=0)  # all discounts, lines and order
+    coupon_codes: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
+    coupon_discount: Mapped[int] = mapped_column(Integer, default=0)  # the part of `discount` from coupons
     shipping_fee: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer)  # fen the buyer pays
     paid_amount: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,7 +18,9 @@ from teahub.db.uow import UnitOfWork
 from teahub.errors import CreditLimitExceeded, ValidationFailed
 from teahub.inventory import service as inventory
 from teahub.inventory.service import LocationInfo, StockRequest
+from teahub.loyalty import coupons
 from teahub.loyalty import service as loyalty
+from teahub.loyalty.coupon_rules import LineForCoupon
 from teahub.sales import events, rules
 from teahub.sales.lifecycle import advance_to
 from teahub.sales.models import IdempotencyRecord, Order, OrderLine
@@ -114,6 +116,7 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
         customer = customers.resolve_customer(uow, data.customer.model_dump(exclude_none=True))
     price_list = loyalty.price_list_for(uow, customer.tier) if customer else "list"
     priced = _price_lines(uow, data, price_list, placed_at)
+    applied = _apply_coupons(uow, data, priced, customer.id if customer else None)
     shares = rules.distribute(data.discount, [p.amount - p.line_discount for p in priced])
     subtotal = sum(p.amount for p in priced)
     discount = sum(p.line_discount for p in priced) + data.discount
@@ -136,6 +139,7 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
                   discount=discount, shipping_fee=data.shipping_fee, total=total, paid_amount=0,
                   refunded_amount=0, on_credit=on_credit, needs_review=False, note=data.note, placed_at=placed_at,
                   platform_modified_at=data.platform_modified_at, version=0, created_at=now, updated_at=now,
+                  coupon_codes=[a.code for a in applied], coupon_discount=sum(a.discount for a in applied),
                   lines=[], payments=[], refunds=[])
     for i, (p, share) in enumerate(zip(priced, shares, strict=True), start=1):
         order.lines.append(OrderLine(
@@ -146,6 +150,8 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
             returned_cost=0, external_line_id=p.external_line_id, allocations=[]))
     uow.session.add(order)
     uow.session.flush()
+    if applied:
+        coupons.redeem(uow, applied, order_id=order.id, customer_id=order.customer_id)
     reference = f"order:{order.id}"
     if not data.draft:
         requests = [StockRequest(p.product, p.quantity, f"lines.{i}.quantity") for i, p in enumerate(priced)]
@@ -172,6 +178,23 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
         uow.audit("order.credit_limit_overridden", "order", order.id, None,
                   {"approved_by": credit_approved_by, "total": order.total, "customer_id": order.customer_id})
     return view
+
+
+def _apply_coupons(uow: UnitOfWork, data: OrderIn, priced: list[_PricedLine], customer_id: int | None
+                   ) -> list[coupons.AppliedCoupon]:
+    """Coupons come off the lines they cover, after each line's own discount and before the order's."""
+    if not data.coupons:
+        return []
+    if data.draft:
+        raise ValidationFailed("coupons are used when the order is placed, not on a draft", field="coupons")
+    lines = [LineForCoupon(p.product.sku, p.product.category, p.amount - p.line_discount) for p in priced]
+    applied = coupons.price(uow, data.coupons, customer_id=customer_id, channel=data.channel, lines=lines)
+    for coupon in applied:
+        for p, off in zip(priced, coupon.per_line, strict=True):
+            p.line_discount += off
+    if data.discount > sum(p.amount - p.line_discount for p in priced):
+        raise ValidationFailed("the discount exceeds what is left after the coupons", field="discount")
+    return applied
 
 
 def _order_location(uow: UnitOfWork, data: OrderIn) -> LocationInfo:

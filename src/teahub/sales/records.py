@@ -62,6 +62,9 @@ def transition(uow: UnitOfWork, order: Order, target: str, codes: dict[int, str]
         order.completed_at = moment
     elif target == "cancelled":
         order.cancelled_at = moment
+        from teahub.loyalty import coupons
+
+        coupons.release(uow, order.id)  # a cancelled order gives its coupons back
     bump(uow, order, events.status_event(target), event_payload(order, codes), at=moment)
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -71,6 +71,8 @@ class OrderIn(BaseModel):
     lines: list[LineIn] = Field(min_length=1, max_length=200)
     payments: list[PaymentIn] = Field(default_factory=list, max_length=10)
     discount: int = Field(default=0, ge=0, le=1_000_000_000, description="order discount, fen")
+    coupons: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=5, description="coupon codes: a customer's own or a public one")
     shipping_fee: int = Field(default=0, ge=0, le=1_000_000_000)
     external_id: str | None = Field(default=None, min_length=1, max_length=64)
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
@@ -174,6 +176,8 @@ class OrderOut(BaseModel):
     price_list: str
     subtotal: int
     discount: int
+    coupons: list[str] = []
+    coupon_discount: int = 0
     shipping_fee: int
     total: int
     paid_amount: int

@@ -53,6 +53,7 @@ def order_view(order: Order, codes: dict[int, str], *, change: int = 0) -> dict[
         "external_id": order.external_id, "client_id": order.client_id, "status": order.status,
         "location": codes.get(order.location_id, str(order.location_id)), "customer_id": order.customer_id,
         "price_list": order.price_list, "subtotal": order.subtotal, "discount": order.discount,
+        "coupons": list(order.coupon_codes or []), "coupon_discount": order.coupon_discount,
         "shipping_fee": order.shipping_fee, "total": order.total, "paid_amount": order.paid_amount,
         "refunded_amount": order.refunded_amount,
         "balance_due": max(order.total - order.paid_amount, 0) if order.status != "cancelled" else 0,
