@@ -179,3 +179,21 @@ def test_tiers_follow_twelve_months_of_spend_and_set_prices(client: TestClient, 
 def test_unknown_tier_is_refused(client: TestClient) -> None:
     response = client.post("/api/v1/customers", json={"name": "李雷", "phone": "13912345678", "tier": "platinum"})
     assert response.status_code == 422 and response.json()["field"] == "tier"
+
+
+def test_merging_customers_moves_points_and_reversing_moves_them_back(client: TestClient, app: Any) -> None:
+    wang = shop(client)
+    other = f.ok(client.post("/api/v1/customers", json={"name": "王芳", "phone": "13912345678"}), 201)
+    f.ok(f.pos_sale(client, [(SKU, 1)], pay=62800, phone="13912345678"), 201)
+    f.ok(f.pos_sale(client, [(SKU, 1)], pay=62800, phone=PHONE), 201)
+    settle_points(app)
+    merged = f.ok(client.post(f"/api/v1/customers/{wang['id']}/merge", json={"source_id": other["id"]}))
+    factory = app.state.session_factory
+    assert points(client, wang["id"])["balance"] == 2 * 628
+    assert loyalty.balance(UnitOfWork(factory), other["id"]) == 0
+    assert points(client, other["id"])["balance"] == 2 * 628  # a merged customer answers as the survivor
+    f.ok(client.post(f"/api/v1/customers/merges/{merged['merge_id']}/reverse"))
+    assert points(client, wang["id"])["balance"] == 628
+    assert points(client, other["id"])["balance"] == 628
+    for customer in (wang, other):
+        assert loyalty.ledger_sum(UnitOfWork(factory), customer["id"]) == 628

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from teahub.crm.aftersales import service as aftersales
 from teahub.customers import events, rules
 from teahub.customers.models import Customer, CustomerContact, CustomerIdentity, CustomerMerge
 from teahub.customers.records import customer_view, load_customer, refreshed_view, touch
@@ -68,12 +69,15 @@ def merge_customers(uow: UnitOfWork, target_id: int, source_id: int) -> dict[str
             uow.session.execute(update(CustomerContact).where(CustomerContact.id.in_(contact_ids))
                                 .values(customer_id=target.id))
         order_ids = sales_service.reassign_orders(uow, source.id, target.id)
+        ticket_ids = aftersales.reassign_tickets(uow, source.id, target.id)
+        points = loyalty.move_points(uow, source.id, target.id, f"merge:{source.id}:{source.version}")
         tier_before = target.tier
         target.tier = rules.higher_tier(target.tier, source.tier, lambda code: loyalty.tier_rank(uow, code))
         source.status, source.merged_into_id = "merged", target.id
         touch(uow, target)
         touch(uow, source)
         moved = {"identity_ids": identity_ids, "contact_ids": contact_ids, "order_ids": sorted(order_ids),
+                 "ticket_ids": sorted(ticket_ids), "points": points,
                  "target_tier": {"before": tier_before, "after": target.tier}}
         merge = CustomerMerge(source_id=source.id, target_id=target.id, merged_at=uow.now(),
                               merged_by=uow.actor, moved=moved)
@@ -114,6 +118,9 @@ def reverse_merge(uow: UnitOfWork, merge_id: int) -> dict[str, Any]:
                                                               CustomerContact.customer_id == target.id)
                                 .values(customer_id=source.id))
         sales_service.move_orders(uow, moved["order_ids"], source.id)
+        aftersales.move_tickets(uow, moved.get("ticket_ids", []), source.id)
+        if moved.get("points"):
+            loyalty.move_points(uow, target.id, source.id, f"unmerge:{merge.id}", points=moved["points"])
         tier = moved.get("target_tier") or {}
         if tier and target.tier == tier.get("after"):
             target.tier = tier.get("before")

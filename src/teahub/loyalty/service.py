@@ -197,6 +197,18 @@ def adjust_points(uow: UnitOfWork, customer_id: int, points: int, reason: str, d
         return entry
 
 
+def move_points(uow: UnitOfWork, from_id: int, to_id: int, document: str, *, points: int | None = None) -> int:
+    """Move points between members (a merge, or its reversal): the whole balance unless told how many.
+    Answers the points moved."""
+    with uow:
+        amount = _account(uow, from_id).balance if points is None else points
+        if amount:
+            _post(uow, from_id, "adjust", -amount, f"{document}:out", note=f"moved to customer {to_id}")
+            _post(uow, to_id, "adjust", amount, f"{document}:in", note=f"moved from customer {from_id}")
+        uow.commit()
+        return amount
+
+
 def balance(uow: UnitOfWork, customer_id: int) -> int:
     with uow.reading():
         return int(uow.session.scalar(select(PointsAccount.balance)
