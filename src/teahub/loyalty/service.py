@@ -4,6 +4,7 @@ tier changes react to order events (see tasks.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -45,12 +46,19 @@ def ensure_default_programme(uow: UnitOfWork) -> None:
         uow.commit()
 
 
-def programme(uow: UnitOfWork) -> Programme:
+@dataclass(frozen=True)
+class ProgrammeInfo:
+    points_per_yuan: int
+    point_value_fen: int
+    expiry_days: int
+
+
+def programme(uow: UnitOfWork) -> ProgrammeInfo:
     with uow.reading():
         found = uow.session.get(Programme, 1)
         if found is None:
             raise NotFound("the points programme is not set up: run `teahub init`")
-        return found
+        return ProgrammeInfo(found.points_per_yuan, found.point_value_fen, found.expiry_days)
 
 
 def _tier_view(t: Tier) -> dict[str, Any]:
