@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -146,13 +148,31 @@ def _nul_path(body: bytes) -> str:
     return walk(document, "") or "body"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """With the embedded worker on, schedules and event reactions run in a thread of this process."""
+    if not app.state.settings.embedded_worker:
+        yield
+        return
+    from teahub import worker
+    from teahub.scheduling.registry import load_tasks
+
+    load_tasks()
+    thread, stop = worker.start_embedded(app.state.engine)
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, pool_size=settings.pool_size,
                                    max_overflow=settings.max_overflow, echo=settings.log_sql)
     app = FastAPI(title="teahub", version=__version__, openapi_url="/openapi.json",
                   description="One system of record for a tea retailer.",
-                  dependencies=[Depends(refuse_nul_characters)])
+                  dependencies=[Depends(refuse_nul_characters)], lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
@@ -171,10 +191,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from teahub.inventory.routes import router as inventory_router
     from teahub.loyalty.routes import router as loyalty_router
     from teahub.sales.routes import router as sales_router
+    from teahub.scheduling.routes import router as worker_router
     from teahub.sync.routes import router as sync_router
 
     for router in (auth_router, catalog_router, inventory_router, customers_router, sales_router,
-                   sync_router, analytics_router, loyalty_router, pipeline_router, aftersales_router):
+                   sync_router, analytics_router, loyalty_router, pipeline_router, aftersales_router,
+                   worker_router):
         app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
     _problems_as_problem_json(app)

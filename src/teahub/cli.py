@@ -20,9 +20,11 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from teahub.config import get_settings
+from teahub.crm.pipeline.cli import app as pipeline_app
 from teahub.db.engine import make_engine, make_session_factory
 from teahub.db.uow import UnitOfWork
 from teahub.errors import Conflict, DomainError
+from teahub.scheduling.cli import app as worker_app
 
 app = typer.Typer(help="teahub: one system of record for a tea retailer.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -33,6 +35,8 @@ import_app = typer.Typer(help="Import products, customers or stock receipts from
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(import_app, name="import")
+app.add_typer(worker_app, name="worker", help="The background worker: schedules and reactions to events.")
+app.add_typer(pipeline_app, name="pipeline", help="The B2B pipeline: quotes and tasks.")
 
 ACTOR = "cli"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -139,10 +143,18 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
     reload: Annotated[bool, typer.Option("--reload", help="restart on code changes (development)")] = False,
+    background: Annotated[bool, typer.Option(
+        "--background/--no-background",
+        help="also run the background worker (schedules, reactions to events) in this process; turn it off "
+             "when `teahub worker run` runs separately")] = True,
 ) -> None:
     """Serve the API and web UI with uvicorn."""
+    import os
+
     import uvicorn
 
+    # The setting reaches uvicorn's worker processes through their environment.
+    os.environ["TEAHUB_EMBEDDED_WORKER"] = "1" if background else "0"
     uvicorn.run("teahub.asgi:app", host=host, port=port, workers=workers, reload=reload)
 
 

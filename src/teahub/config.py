@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     pool_size: int = 10
     max_overflow: int = 20
     log_sql: bool = False
+    # Run the background worker (schedules, event reactions) inside the API process: `teahub serve` turns it on
+    # for the one-process laptop set-up; with a separate `teahub worker run`, leave it off.
+    embedded_worker: bool = False
 
 
 @lru_cache
