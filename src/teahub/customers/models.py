@@ -85,3 +85,18 @@ class CustomerMerge(Base):
     moved: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     reversed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reversed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Consent(Base):
+    """Append-only record of what a customer agreed to (or withdrew), for which purpose, when and where:
+    the latest row per purpose is in force (PIPL)."""
+
+    __tablename__ = "customer_consents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))  # marketing_sms, marketing_wechat, profiling, ...
+    granted: Mapped[bool] = mapped_column()
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    source: Mapped[str] = mapped_column(String(64))  # pos:BJ01, web, wechat-miniprogram, paper form ...
+    recorded_by: Mapped[str] = mapped_column(String(64))

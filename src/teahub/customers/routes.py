@@ -7,12 +7,16 @@ from fastapi import APIRouter, Query, Response
 from teahub.api_params import Limit, PathId
 from teahub.auth.deps import CurrentPrincipal, Uow
 from teahub.auth.principal import Principal
-from teahub.customers import service
+from teahub.customers import privacy, service
 from teahub.customers.schemas import (
+    ConsentIn,
+    ConsentOut,
+    ConsentsOut,
     CustomerIn,
     CustomerKind,
     CustomerOut,
     CustomerPatch,
+    EraseIn,
     MergedCustomerOut,
     MergeIn,
     MergeOut,
@@ -87,3 +91,28 @@ def list_merges(customer_id: PathId, principal: CurrentPrincipal, uow: Uow, curs
                 limit: Limit = DEFAULT_LIMIT) -> dict[str, Any]:
     rows = service.list_merges(uow, customer_id, after_id=cursor_int(cursor), limit=limit + 1)
     return page(rows, limit)
+
+
+@router.post("/customers/{customer_id}/consents", response_model=ConsentOut, status_code=201)
+def record_consent(customer_id: PathId, body: ConsentIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    """Record a consent given or withdrawn for one purpose (the latest record per purpose is in force)."""
+    return privacy.record_consent(uow, customer_id, body.purpose, body.granted, body.source)
+
+
+@router.get("/customers/{customer_id}/consents", response_model=ConsentsOut)
+def consents(customer_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    return privacy.consents(uow, customer_id)
+
+
+@router.get("/customers/{customer_id}/export")
+def export(customer_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    """Everything held about the customer, as JSON (a PIPL access request). Admins only; audited."""
+    principal.require_role("admin")
+    return privacy.export(uow, customer_id)
+
+
+@router.post("/customers/{customer_id}/erase", response_model=CustomerOut)
+def erase(customer_id: PathId, body: EraseIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    """Erase the customer's personal data on request; orders stay, anonymised. Admins only; audited."""
+    principal.require_role("admin")
+    return privacy.erase(uow, customer_id, body.reason)

@@ -154,3 +154,28 @@ class MergeOut(BaseModel):
 class ReversedMergeOut(MergeOut):
     source: CustomerOut
     target: CustomerOut
+
+
+class ConsentIn(BaseModel):
+    purpose: Literal["marketing_sms", "marketing_wechat", "marketing_email", "profiling", "data_sharing"]
+    granted: bool
+    source: str = Field(min_length=1, max_length=64, description="where it was given: pos:BJ01, web, paper …")
+
+
+class ConsentOut(BaseModel):
+    id: int
+    purpose: str
+    granted: bool
+    at: datetime
+    source: str
+    recorded_by: str
+
+
+class ConsentsOut(BaseModel):
+    customer_id: int
+    current: dict[str, bool]
+    history: list[ConsentOut]
+
+
+class EraseIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
