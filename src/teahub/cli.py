@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Engine
 
+from teahub.analytics.cli import app as crm_app
 from teahub.config import get_settings
 from teahub.crm.pipeline.cli import app as pipeline_app
 from teahub.db.engine import make_engine, make_session_factory
@@ -37,6 +38,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(import_app, name="import")
 app.add_typer(worker_app, name="worker", help="The background worker: schedules and reactions to events.")
 app.add_typer(pipeline_app, name="pipeline", help="The B2B pipeline: quotes and tasks.")
+app.add_typer(crm_app, name="crm", help="Knowing the customer: RFM, lifetime value, recommendations, repurchase.")
 
 ACTOR = "cli"
 F = TypeVar("F", bound=Callable[..., Any])
