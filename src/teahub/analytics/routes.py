@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from teahub.analytics import clv, cohorts, profit, recommendations, repurchase, rfm
+from teahub.analytics import clv, cohorts, customer360, profit, recommendations, repurchase, rfm
 from teahub.analytics.schemas import (
     BatchTrace,
     ClvReport,
@@ -144,3 +144,16 @@ def customer_repurchase(customer_id: PathId, principal: CurrentPrincipal, uow: U
     """Every tea a customer bought lately and when it is likely finished."""
     _reader(principal)
     return repurchase.customer_repurchase(uow, customer_id)
+
+
+@router.get("/customers/{customer_id}/360")
+def customer_360(customer_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    """Everything about a customer in one answer: identities, tier, points, coupons, lifetime spend and gross
+    profit, favourite categories and taste notes, recent orders, open tickets, activities, RFM, CLV,
+    repurchase due, recommendations and consents. Clerks see the phone masked."""
+    answer = customer360.customer_360(uow, customer_id)
+    if principal.role == "clerk":
+        person = answer["customer"]
+        person["phone"] = person.get("phone_masked")
+        person["identities"] = [{"kind": i["kind"], "value": "***"} for i in person["identities"]]
+    return answer
