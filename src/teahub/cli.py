@@ -5,10 +5,8 @@ Thin on purpose: each command calls a service (or `teahub.imports`) and prints t
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -20,11 +18,9 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from teahub.analytics.cli import app as crm_app
-from teahub.config import get_settings
+from teahub.cli_support import database, err, handles_domain_errors, unit_of_work
 from teahub.crm.pipeline.cli import app as pipeline_app
-from teahub.db.engine import make_engine, make_session_factory
-from teahub.db.uow import UnitOfWork
-from teahub.errors import Conflict, DomainError
+from teahub.errors import Conflict
 from teahub.scheduling.cli import app as worker_app
 
 app = typer.Typer(help="teahub: one system of record for a tea retailer.", no_args_is_help=True,
@@ -40,46 +36,11 @@ app.add_typer(worker_app, name="worker", help="The background worker: schedules 
 app.add_typer(pipeline_app, name="pipeline", help="The B2B pipeline: quotes and tasks.")
 app.add_typer(crm_app, name="crm", help="Knowing the customer: RFM, lifetime value, recommendations, repurchase.")
 
-ACTOR = "cli"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def out() -> Console:
     return Console(highlight=False, soft_wrap=True)
-
-
-def err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def handles_domain_errors(command: F) -> F:
-    """A domain error ends the command with its message on stderr and exit status 1, not a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except DomainError as exc:
-            where = f" ({exc.field})" if exc.field else ""
-            err().print(f"[red]error{escape(where)}:[/red] {escape(exc.detail)}")
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def database() -> Iterator[Engine]:
-    settings = get_settings()
-    engine = make_engine(settings.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow,
-                         echo=settings.log_sql)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def unit_of_work(engine: Engine) -> UnitOfWork:
-    return UnitOfWork(make_session_factory(engine), actor=ACTOR)
 
 
 def read_password() -> str:

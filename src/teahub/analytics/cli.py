@@ -6,14 +6,12 @@ prints a table, or the function's answer as JSON with --json.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -21,34 +19,15 @@ from teahub.analytics import clv as clv_
 from teahub.analytics import recommendations, repurchase
 from teahub.analytics import rfm as rfm_
 from teahub.analytics.rules import SEGMENTS
+from teahub.cli_support import handles_domain_errors, out
 from teahub.config import get_settings
 from teahub.db.engine import make_engine, make_session_factory
 from teahub.db.uow import UnitOfWork
-from teahub.errors import DomainError
 
 app = typer.Typer(help="Knowing the customer: RFM segments, lifetime value, recommendations, repurchase due.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 F = TypeVar("F", bound=Callable[..., Any])
 AsJson = Annotated[bool, typer.Option("--json", help="print the answer as JSON")]
-
-
-def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
-
-
-def _reports(command: F) -> F:
-    """A domain error ends the command with its message on stderr and exit status 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except DomainError as exc:
-            where = f" ({exc.field})" if exc.field else ""
-            Console(stderr=True, highlight=False).print(f"[red]error{escape(where)}:[/red] {escape(exc.detail)}")
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
@@ -71,7 +50,7 @@ def _yuan(fen: int) -> str:
 
 
 @app.command()
-@_reports
+@handles_domain_errors
 def rfm(
     segment: Annotated[str | None, typer.Option(help=f"list this segment's customers: {', '.join(SEGMENTS)}")] = None,
     window_days: Annotated[int, typer.Option(min=1, help="frequency and monetary count this many days")] = 365,
@@ -89,17 +68,17 @@ def rfm(
                   title=f"RFM of {answer['customers']} customers")
     for s in answer["segments"]:
         table.add_row(s["label"], str(s["customers"]), f"{s['share']:.1%}", _yuan(s["monetary"]))
-    _out().print(table)
+    out().print(table)
     if segment is not None:
         members = Table("id", "name", "R", "F", "M", "days since", "orders", "revenue", title=SEGMENTS[segment])
         for c in answer["items"]:
             members.add_row(str(c["customer_id"]), escape(c["name"]), str(c["r"]), str(c["f"]), str(c["m"]),
                             str(c["recency_days"]), str(c["frequency"]), _yuan(c["monetary"]))
-        _out().print(members)
+        out().print(members)
 
 
 @app.command()
-@_reports
+@handles_domain_errors
 def clv(
     limit: Annotated[int, typer.Option(min=1, max=500, help="customers listed")] = 20,
     as_json: AsJson = False,
@@ -117,11 +96,11 @@ def clv(
         table.add_row(str(c["customer_id"]), escape(c["name"]), str(c["orders"]), _yuan(c["revenue"]),
                       _yuan(c["gross_profit"]), str(c["orders_per_year"]), _yuan(c["predicted_value"]),
                       _yuan(c["clv"]))
-    _out().print(table)
+    out().print(table)
 
 
 @app.command()
-@_reports
+@handles_domain_errors
 def recommend(
     customer_id: Annotated[int, typer.Argument(min=1, help="the customer's id")],
     limit: Annotated[int, typer.Option(min=1, max=500, help="items listed")] = 10,
@@ -138,11 +117,11 @@ def recommend(
     for r in answer["items"]:
         table.add_row(escape(r["sku"]), escape(r["name"]), r["reason"].replace("_", " "),
                       escape(r["because_sku"] or ""), f"{r['score']:.3f}", str(r["available"]))
-    _out().print(table)
+    out().print(table)
 
 
 @app.command("repurchase-due")
-@_reports
+@handles_domain_errors
 def repurchase_due(
     within_days: Annotated[int, typer.Option(min=0, help="tea likely finished within these days")] = 7,
     overdue_days: Annotated[int, typer.Option(min=0, help="and finished at most these days ago")] = 30,
@@ -160,4 +139,4 @@ def repurchase_due(
         table.add_row(str(d["customer_id"]), escape(d["customer_name"]), escape(d["sku"]),
                       str(d["last_bought_at"])[:10], str(d["grams"]), f"{d['grams_per_day']:.1f}", d["basis"],
                       str(d["due_on"]), str(d["days_left"]))
-    _out().print(table)
+    out().print(table)

@@ -6,19 +6,14 @@ import json
 import logging
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine
 
+from teahub.cli_support import database, out, unit_of_work
 from teahub.config import get_settings
-from teahub.db.engine import make_engine, make_session_factory
-from teahub.db.uow import UnitOfWork
 from teahub.scheduling.failures import list_failures, retry_failures
 from teahub.scheduling.options import WorkerOptions
 from teahub.scheduling.registry import load_tasks
@@ -27,25 +22,6 @@ from teahub.scheduling.status import status
 app = typer.Typer(help="The background runner: scheduled jobs and event subscriptions.", no_args_is_help=True)
 
 ACTOR = "cli"
-
-
-def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
-
-
-@contextmanager
-def _database() -> Iterator[Engine]:
-    settings = get_settings()
-    engine = make_engine(settings.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow,
-                         echo=settings.log_sql)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _uow(engine: Engine) -> UnitOfWork:
-    return UnitOfWork(make_session_factory(engine), actor=ACTOR)
 
 
 def _short(text: str | None, width: int = 80) -> str:
@@ -66,10 +42,10 @@ def run(
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = WorkerOptions.from_settings(get_settings())
-    with _database() as engine:
+    with database() as engine:
         runner = Runner(engine, options=options)
         if once:
-            _out().print_json(json.dumps(runner.run_once()))
+            out().print_json(json.dumps(runner.run_once()))
             return
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -83,9 +59,9 @@ def show_status(
 ) -> None:
     """Each job's last run, each subscription's position, lag, last error and parked failures."""
     load_tasks()
-    with _database() as engine:
-        data = status(_uow(engine))
-    console = _out()
+    with database() as engine:
+        data = status(unit_of_work(engine))
+    console = out()
     if as_json:
         console.print_json(json.dumps(data))
         return
@@ -114,9 +90,9 @@ def failures(
     include_resolved: Annotated[bool, typer.Option("--all", help="also those resolved by a retry")] = False,
 ) -> None:
     """Events a subscription gave up on after its attempts ran out."""
-    with _database() as engine:
-        rows = list_failures(_uow(engine), subscription, include_resolved=include_resolved)
-    console = _out()
+    with database() as engine:
+        rows = list_failures(unit_of_work(engine), subscription, include_resolved=include_resolved)
+    console = out()
     if not rows:
         console.print("No failed events.")
         return
@@ -134,9 +110,9 @@ def retry(
 ) -> None:
     """Run the handler again for each parked event; those that succeed are resolved."""
     load_tasks()
-    with _database() as engine:
-        summary = retry_failures(_uow(engine), subscription)
-    _out().print(f"resolved {summary['resolved']}, failed again {summary['failed']}, "
+    with database() as engine:
+        summary = retry_failures(unit_of_work(engine), subscription)
+    out().print(f"resolved {summary['resolved']}, failed again {summary['failed']}, "
                  f"skipped {summary['skipped']} (subscription not registered or busy)", markup=False)
     if summary["failed"]:
         raise typer.Exit(1)

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from teahub.config import get_settings
+from teahub.cli_support import cli_unit_of_work
 from teahub.crm.pipeline import service, tasks
-from teahub.db.engine import make_engine, make_session_factory
-from teahub.db.uow import UnitOfWork
 
 app = typer.Typer(help="The B2B pipeline: leads, opportunities, quotes, tasks.", no_args_is_help=True)
 
-ACTOR = "cli"
-
-
-@contextmanager
-def _unit_of_work() -> Iterator[UnitOfWork]:
-    settings = get_settings()
-    engine = make_engine(settings.database_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow,
-                         echo=settings.log_sql)
-    try:
-        yield UnitOfWork(make_session_factory(engine), actor=ACTOR)
-    finally:
-        engine.dispose()
 
 
 @app.command("expire-quotes")
 def expire_quotes() -> None:
     """Mark every sent quote past its validity as expired (emits quote.expired)."""
-    with _unit_of_work() as uow:
+    with cli_unit_of_work() as uow:
         count = tasks.expire_stale_quotes(uow)
     Console(highlight=False).print(f"{count} quote(s) expired")
 
@@ -42,7 +26,7 @@ def expire_quotes() -> None:
 @app.command("overdue-tasks")
 def overdue_tasks(assignee: Annotated[str | None, typer.Option(help="only this user's")] = None) -> None:
     """Open tasks past their due time, soonest due first."""
-    with _unit_of_work() as uow:
+    with cli_unit_of_work() as uow:
         rows = service.list_tasks(uow, assignee=assignee, state="overdue", limit=500)
     table = Table("id", "due (UTC)", "assignee", "title")
     for row in rows:
