@@ -10,6 +10,7 @@ from teahub.analytics.schemas import (
     BatchTrace,
     ClvReport,
     CohortReport,
+    Customer360,
     CustomerClv,
     CustomerRecommendations,
     CustomerRepurchase,
@@ -146,7 +147,7 @@ def customer_repurchase(customer_id: PathId, principal: CurrentPrincipal, uow: U
     return repurchase.customer_repurchase(uow, customer_id)
 
 
-@router.get("/customers/{customer_id}/360")
+@router.get("/customers/{customer_id}/360", response_model=Customer360)
 def customer_360(customer_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     """Everything about a customer in one answer: identities, tier, points, coupons, lifetime spend and gross
     profit, favourite categories and taste notes, recent orders, open tickets, activities, RFM, CLV,

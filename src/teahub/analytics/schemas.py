@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -242,3 +243,22 @@ class RepurchaseDue(BaseModel):
     total: int
     items: list[DueTeaOfCustomer]
     next: str | None = None
+
+
+class Customer360(BaseModel):
+    """One customer, from every side. Nested parts have the shapes of their own endpoints."""
+
+    customer: dict[str, Any]
+    tier: str | None
+    points: dict[str, Any]
+    coupons: list[dict[str, Any]]
+    lifetime: dict[str, Any]
+    taste: dict[str, Any]
+    orders: list[dict[str, Any]]
+    open_tickets: list[dict[str, Any]]
+    activities: list[dict[str, Any]]
+    rfm: dict[str, Any]
+    clv: dict[str, Any]
+    repurchase: dict[str, Any]
+    recommendations: dict[str, Any]
+    consents: dict[str, bool]
