@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from teahub.errors import ValidationFailed
+from teahub.money import distribute
 
 
 @dataclass(frozen=True)
@@ -62,19 +63,7 @@ def discount(terms: CouponTerms, lines: list[LineForCoupon], field: str) -> list
     else:
         off = terms.value
     off = min(off, base)
-    return spread(off, eligible)
-
-
-def spread(total: int, weights: list[int]) -> list[int]:
-    """Split fen over lines in proportion to their weights, exactly (largest remainder)."""
-    whole = sum(weights)
-    if total == 0 or whole == 0:
-        return [0] * len(weights)
-    shares = [total * w // whole for w in weights]
-    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
-    for i in order[: total - sum(shares)]:
-        shares[i] += 1
-    return shares
+    return distribute(off, eligible)
 
 
 def check_stacking(terms: list[CouponTerms], field: str) -> None:

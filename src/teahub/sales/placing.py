@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,12 +22,13 @@ from teahub.inventory.service import LocationInfo, StockRequest
 from teahub.loyalty import coupons
 from teahub.loyalty import service as loyalty
 from teahub.loyalty.coupon_rules import LineForCoupon
+from teahub.money import distribute
 from teahub.sales import events, rules
 from teahub.sales.lifecycle import advance_to
 from teahub.sales.models import IdempotencyRecord, Order, OrderLine
 from teahub.sales.records import Authorize, attach_picks, bump, record_payments, tenders, transition
 from teahub.sales.schemas import OrderIn
-from teahub.sales.views import event_payload, json_view, location_codes, order_view
+from teahub.sales.views import event_payload, location_codes, order_view
 
 
 def place_order(uow: UnitOfWork, data: OrderIn, *, caller: str = "system", idempotency_key: str | None = None,
@@ -74,7 +76,7 @@ def _place(uow: UnitOfWork, data: OrderIn, caller: str, key: str | None, request
         else:
             view, status = _create(uow, data, authorize, credit_approved_by), 201
         if record is not None:
-            record.response = json_view(view)
+            record.response = to_jsonable_python(view)
             record.status_code = status
         uow.commit()
         return view, status
@@ -117,7 +119,7 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
     price_list = loyalty.price_list_for(uow, customer.tier) if customer else "list"
     priced = _price_lines(uow, data, price_list, placed_at)
     applied = _apply_coupons(uow, data, priced, customer.id if customer else None)
-    shares = rules.distribute(data.discount, [p.amount - p.line_discount for p in priced])
+    shares = distribute(data.discount, [p.amount - p.line_discount for p in priced])
     subtotal = sum(p.amount for p in priced)
     discount = sum(p.line_discount for p in priced) + data.discount
     total = subtotal - discount + data.shipping_fee
@@ -173,7 +175,7 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
     if data.status is not None and data.status != order.status:
         advance_to(uow, order, data.status, codes, at=placed_at)
     view = order_view(order, codes, change=change)
-    uow.audit("order.created", "order", order.id, None, json_view(view))
+    uow.audit("order.created", "order", order.id, None, view)
     if over_limit:
         uow.audit("order.credit_limit_overridden", "order", order.id, None,
                   {"approved_by": credit_approved_by, "total": order.total, "customer_id": order.customer_id})

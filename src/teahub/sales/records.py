@@ -15,6 +15,7 @@ from teahub.errors import NotFound, ValidationFailed
 from teahub.inventory import service as inventory
 from teahub.inventory.rules import Pick
 from teahub.inventory.service import Held, StockRequest
+from teahub.money import half_up_div
 from teahub.sales import events, rules
 from teahub.sales.models import LineAllocation, Order, OrderLine, Payment
 from teahub.sales.schemas import PaymentIn
@@ -118,7 +119,7 @@ def pay_back(uow: UnitOfWork, order: Order, amount: int, at: datetime) -> None:
     split = money_split(order)
     points_left = split["points_paid"] - split["points_refunded"]
     paid = sum(p.amount for p in order.payments if p.amount > 0)
-    in_points = min(points_left, rules.half_up_div(amount * split["points_paid"], paid)) if paid else 0
+    in_points = min(points_left, half_up_div(amount * split["points_paid"], paid)) if paid else 0
     if in_points > 0:
         value = loyalty.points_value(uow, 1)
         points = in_points // value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from teahub.errors import InvalidTransition, ValidationFailed
+from teahub.money import half_up_div
 
 # draft (quote) → confirmed → paid → allocated → shipped → completed; cancelled from any state before shipped.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -46,25 +47,6 @@ def path_to(status: str, target: str) -> list[str]:
         return [target]
     start, end = PATH.index(status), PATH.index(target)
     return list(PATH[start + 1:end + 1]) if end > start else []
-
-
-def half_up_div(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded half-up, for non-negative integers."""
-    return (2 * numerator + denominator) // (2 * denominator)
-
-
-def distribute(total: int, weights: list[int]) -> list[int]:
-    """Split `total` fen over lines in proportion to their weights, exactly (largest remainder)."""
-    if total == 0 or not weights:
-        return [0] * len(weights)
-    whole = sum(weights)
-    if whole <= 0:
-        raise ValidationFailed("nothing to spread a discount over", field="discount")
-    shares = [total * w // whole for w in weights]
-    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
-    for i in remainders[: total - sum(shares)]:
-        shares[i] += 1
-    return shares
 
 
 @dataclass(frozen=True)

@@ -92,20 +92,6 @@ def event_payload(order: Order, codes: dict[int, str]) -> dict[str, Any]:
             **money_split(order)}
 
 
-def json_view(view: dict[str, Any]) -> dict[str, Any]:
-    """The view with datetimes as ISO strings (for the audit log and stored idempotent answers)."""
-    def convert(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return value.isoformat()
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [convert(v) for v in value]
-        return value
-
-    return convert(view)  # type: ignore[no-any-return]
-
-
 def customer_spend(uow: UnitOfWork, customer_id: int, since: datetime) -> int:
     """What a customer spent (paid, less refunds) on orders placed since a moment: for member tiers."""
     with uow.reading():
