@@ -23,6 +23,9 @@ from teahub.db.engine import make_engine, make_session_factory
 from teahub.db.models import metadata
 from teahub.db.uow import UnitOfWork
 
+# One fixed data key for the whole run (and the CLI and servers it starts), so nothing writes ./teahub.key.
+os.environ.setdefault("TEAHUB_DATA_KEY", "dGVhaHViLXRlc3QtZGF0YS1rZXktMzItYnl0ZXMhISE=")
+
 POSTGRES_URL = os.environ.get("TEAHUB_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

@@ -6,12 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from teahub.bootstrap import migrate_and_initialize
+from teahub.customers import service
 from teahub.db import migrate
+from teahub.db.engine import make_session_factory
 from teahub.db.models import metadata
+from teahub.db.uow import UnitOfWork
 from tests.conftest import DATABASES, fresh_database
+
+NOW = "2026-12-01 08:00:00+00:00"
 
 
 @pytest.fixture(params=DATABASES)
@@ -30,3 +35,34 @@ def test_migrating_twice_changes_nothing(empty_engine: Engine) -> None:
     migrate_and_initialize(empty_engine)
     migrate_and_initialize(empty_engine)
     migrate.check(empty_engine)
+
+
+def test_upgrading_seals_existing_personal_data_and_keeps_it_findable(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0004")
+    with empty_engine.begin() as conn:
+        conn.execute(text("insert into customers (id, name, kind, status, version, birthday, created_at, updated_at)"
+                          " values (1, '王芳', 'person', 'active', 1, '1990-05-12', :t, :t)"), {"t": NOW})
+        conn.execute(text("insert into customer_identities (customer_id, kind, value, phone_last4, created_at)"
+                          " values (1, 'phone', '+8613812345678', '5678', :t)"), {"t": NOW})
+        conn.execute(text("insert into customer_contacts (customer_id, name, phone, email)"
+                          " values (1, '王芳', '+8613812345678', 'wf@example.com')"))
+    migrate.upgrade(empty_engine)
+    migrate.check(empty_engine)
+
+    with empty_engine.connect() as conn:
+        stored = " ".join(str(v) for v in conn.execute(text(
+            "select c.birthday, i.value, k.phone, k.email from customers c"
+            " join customer_identities i on i.customer_id = c.id join customer_contacts k on k.customer_id = c.id"
+        )).one())
+    assert "13812345678" not in stored and "1990" not in stored and "wf@" not in stored
+
+    uow = UnitOfWork(make_session_factory(empty_engine), actor="test")
+    [found] = service.list_customers(uow, q="5678")
+    assert (found["phone"], found["birthday"], found["birth_month"]) == ("+8613812345678", "1990-05-12", 5)
+    assert found["contacts"][0]["email"] == "wf@example.com"
+    assert [c["id"] for c in service.list_customers(uow, q="13812345678")] == [1]
+
+    migrate.downgrade(empty_engine, "0004")
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("select value, phone_last4 from customer_identities")).one() == (
+            "+8613812345678", "5678")

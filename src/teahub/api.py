@@ -186,6 +186,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from teahub.auth.routes import router as auth_router
     from teahub.catalog.routes import router as catalog_router
     from teahub.crm.aftersales.routes import router as aftersales_router
+    from teahub.crm.campaigns.routes import router as campaigns_router
+    from teahub.crm.care.routes import router as care_router
     from teahub.crm.pipeline.routes import router as pipeline_router
     from teahub.customers.routes import router as customers_router
     from teahub.inventory.routes import router as inventory_router
@@ -196,7 +198,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     for router in (auth_router, catalog_router, inventory_router, customers_router, sales_router,
                    sync_router, analytics_router, loyalty_router, pipeline_router, aftersales_router,
-                   worker_router):
+                   campaigns_router, care_router, worker_router):
         app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
     _problems_as_problem_json(app)

@@ -19,6 +19,8 @@ from sqlalchemy import Engine
 
 from teahub.analytics.cli import app as crm_app
 from teahub.cli_support import database, err, handles_domain_errors, unit_of_work
+from teahub.crm.campaigns.cli import campaigns_app, segments_app
+from teahub.crm.care.cli import app as care_app
 from teahub.crm.pipeline.cli import app as pipeline_app
 from teahub.errors import Conflict
 from teahub.scheduling.cli import app as worker_app
@@ -35,6 +37,9 @@ app.add_typer(import_app, name="import")
 app.add_typer(worker_app, name="worker", help="The background worker: schedules and reactions to events.")
 app.add_typer(pipeline_app, name="pipeline", help="The B2B pipeline: quotes and tasks.")
 app.add_typer(crm_app, name="crm", help="Knowing the customer: RFM, lifetime value, recommendations, repurchase.")
+crm_app.add_typer(segments_app, name="segments")
+crm_app.add_typer(campaigns_app, name="campaigns")
+crm_app.add_typer(care_app, name="care")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,6 +103,15 @@ def demo(
     for name, count in counts.items():
         table.add_row(str(name), str(count))
     console.print(table)
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new data key for TEAHUB_DATA_KEY (seals customers' phone, email, address and birthday).
+    Keep it with the database's backups: without it those fields cannot be read."""
+    from teahub.db.sealing import new_key_text
+
+    typer.echo(new_key_text())
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +22,10 @@ class Settings(BaseSettings):
     # Run the background worker (schedules, event reactions) inside the API process: `teahub serve` turns it on
     # for the one-process laptop set-up; with a separate `teahub worker run`, leave it off.
     embedded_worker: bool = False
+    # The key that seals personal data at rest (phone, address, birthday): 32 random bytes in base64
+    # (`teahub keygen`). Without it, the key file below is used, and created on first start.
+    data_key: SecretStr | None = None
+    data_key_file: str = "./teahub.key"
 
 
 @lru_cache

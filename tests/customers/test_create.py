@@ -76,10 +76,12 @@ def test_create_records_the_created_event_and_an_audit_entry(client: Any, uow: U
     assert event["aggregate_type"] == "customer"
     assert event["version"] == 1
     assert event["payload"]["customer_id"] == body["id"]
-    assert event["payload"]["customer"]["phone"] == "+8613812345678"
+    # Events and the audit log keep personal data masked: they outlive erasure and travel to other systems.
+    assert event["payload"]["customer"]["phone"] == "+86 138****5678"
     [entry] = audits(uow, "customer.created", body["id"])
     assert entry["before"] is None
-    assert entry["after"] is not None and entry["after"]["birthday"] == "1990-05-01"
+    assert entry["after"] is not None and entry["after"]["birthday"] is None
+    assert entry["after"]["birth_month"] == 5 and entry["after"]["home_store"] == "BJ01"
     assert entry["actor"] == "user:root"
 
 

@@ -82,7 +82,7 @@ def test_last_four_digit_lookup_uses_the_index(engine: Engine, uow: UnitOfWork) 
     seen: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        if "phone_last4" in statement:
+        if "last4_hash" in statement:
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", capture)
@@ -97,4 +97,4 @@ def test_last_four_digit_lookup_uses_the_index(engine: Engine, uow: UnitOfWork) 
             plan = conn.exec_driver_sql("explain " + statement, parameters).all()
         else:
             plan = conn.exec_driver_sql("explain query plan " + statement, parameters).all()
-    assert "ix_customer_identities_phone_last4" in " ".join(str(row) for row in plan)
+    assert "ix_customer_identities_last4_hash" in " ".join(str(row) for row in plan)

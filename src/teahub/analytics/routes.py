@@ -23,6 +23,7 @@ from teahub.analytics.schemas import (
 from teahub.api_params import Limit, PathId
 from teahub.auth.deps import CurrentPrincipal, Uow
 from teahub.auth.principal import Principal
+from teahub.customers import service as customers
 from teahub.errors import ValidationFailed
 from teahub.pagination import cursor_int
 
@@ -151,10 +152,7 @@ def customer_repurchase(customer_id: PathId, principal: CurrentPrincipal, uow: U
 def customer_360(customer_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
     """Everything about a customer in one answer: identities, tier, points, coupons, lifetime spend and gross
     profit, favourite categories and taste notes, recent orders, open tickets, activities, RFM, CLV,
-    repurchase due, recommendations and consents. Clerks see the phone masked."""
+    repurchase due, recommendations and consents. Personal data is masked for roles that need not see it."""
     answer = customer360.customer_360(uow, customer_id)
-    if principal.role == "clerk":
-        person = answer["customer"]
-        person["phone"] = person.get("phone_masked")
-        person["identities"] = [{"kind": i["kind"], "value": "***"} for i in person["identities"]]
+    answer["customer"] = customers.shown_to(answer["customer"], principal.sees_personal_data)
     return answer

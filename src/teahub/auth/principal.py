@@ -8,6 +8,8 @@ from teahub.errors import Forbidden
 
 # Roles that act for every location.
 ALL_LOCATIONS_ROLES = frozenset({"admin", "integration"})
+# Roles that see customers' personal data in clear (phone, email, address, birthday); the rest see it masked.
+PERSONAL_DATA_ROLES = frozenset({"admin", "manager", "integration"})
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,10 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.role in PERSONAL_DATA_ROLES
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

@@ -1,5 +1,9 @@
 """The events customers emit (aggregate type "customer", aggregate id the customer id, version the
-customer's version after the change), with their payloads."""
+customer's version after the change), with their payloads.
+
+A customer in an event is the masked view (no phone, email, address or birthday in clear): events are kept and
+relayed to other systems, and personal data must stay sealed and erasable. A consumer that needs the clear
+values reads the customer through the service when it acts."""
 
 from __future__ import annotations
 

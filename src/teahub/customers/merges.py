@@ -13,6 +13,7 @@ from teahub.crm.aftersales import service as aftersales
 from teahub.customers import events, rules
 from teahub.customers.models import Customer, CustomerContact, CustomerIdentity, CustomerMerge
 from teahub.customers.records import customer_view, load_customer, refreshed_view, touch
+from teahub.customers.rules import masked_view
 from teahub.db.uow import UnitOfWork
 from teahub.errors import Conflict, NotFound
 from teahub.loyalty import service as loyalty
@@ -87,8 +88,8 @@ def merge_customers(uow: UnitOfWork, target_id: int, source_id: int) -> dict[str
                                         moved=_moved_counts(moved))
         uow.record_event(events.CUSTOMER_MERGED, events.AGGREGATE, target.id, payload.model_dump(mode="json"),
                          version=target.version)
-        uow.audit("customer.merged", "customer", target.id, before_target, after_target)
-        uow.audit("customer.merged", "customer", source.id, before_source, after_source)
+        uow.audit("customer.merged", "customer", target.id, masked_view(before_target), masked_view(after_target))
+        uow.audit("customer.merged", "customer", source.id, masked_view(before_source), masked_view(after_source))
         uow.commit()
         return {**after_target, "merge_id": merge.id}
 
@@ -133,8 +134,8 @@ def reverse_merge(uow: UnitOfWork, merge_id: int) -> dict[str, Any]:
                                           moved=_moved_counts(moved))
         uow.record_event(events.CUSTOMER_UNMERGED, events.AGGREGATE, target.id,
                          payload.model_dump(mode="json"), version=target.version)
-        uow.audit("customer.unmerged", "customer", target.id, before_target, after_target)
-        uow.audit("customer.unmerged", "customer", source.id, before_source, after_source)
+        uow.audit("customer.unmerged", "customer", target.id, masked_view(before_target), masked_view(after_target))
+        uow.audit("customer.unmerged", "customer", source.id, masked_view(before_source), masked_view(after_source))
         view = {**merge_view(merge), "source": after_source, "target": after_target}
         uow.commit()
         return view

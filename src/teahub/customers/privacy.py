@@ -96,7 +96,7 @@ def erase(uow: UnitOfWork, customer_id: int, reason: str) -> dict[str, Any]:
         uow.session.execute(delete(CustomerContact).where(CustomerContact.customer_id == customer.id))
         customer.name, customer.birthday, customer.note = ERASED_NAME, None, None
         customer.company_name = ERASED_NAME if customer.company_name else None
-        customer.home_store = None
+        customer.home_store, customer.address = None, None
         customer.status = "erased"
         touch(uow, customer)
         uow.session.flush()

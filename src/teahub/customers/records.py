@@ -25,6 +25,8 @@ def customer_view(c: Customer) -> dict[str, Any]:
         "email": next((i.value for i in c.identities if i.kind == "email"), None),
         "identities": [{"kind": i.kind, "value": i.value} for i in c.identities],
         "birthday": c.birthday.isoformat() if c.birthday else None,
+        "birth_month": c.birth_month,
+        "address": c.address,
         "home_store": c.home_store,
         "note": c.note,
         "company_name": c.company_name,
@@ -37,6 +39,7 @@ def customer_view(c: Customer) -> dict[str, Any]:
         "version": c.version,
         "created_at": c.created_at.isoformat(),
         "updated_at": c.updated_at.isoformat(),
+        "personal_data_masked": False,
     }
 
 

@@ -47,7 +47,7 @@ def create_customer(body: CustomerIn, principal: CurrentPrincipal, uow: Uow, res
     _require_terms_role(principal, body)
     view, created = service.create_customer(uow, body)
     response.status_code = 201 if created else 200
-    return view
+    return service.shown_to(view, principal.sees_personal_data)
 
 
 @router.get("/customers", response_model=Page[CustomerOut])
@@ -58,19 +58,19 @@ def list_customers(principal: CurrentPrincipal, uow: Uow, q: str | None = None,
     """Search by name, full phone or its last four digits (`q`), kind, or one identity."""
     rows = service.list_customers(uow, q=q, kind=kind, identity=identity, after_id=cursor_int(cursor),
                                   limit=limit + 1)
-    return page(rows, limit)
+    return page([service.shown_to(row, principal.sees_personal_data) for row in rows], limit)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
 def get_customer(customer_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
-    return service.get_customer(uow, customer_id)
+    return service.shown_to(service.get_customer(uow, customer_id), principal.sees_personal_data)
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut)
 def update_customer(customer_id: PathId, body: CustomerPatch, principal: CurrentPrincipal,
                     uow: Uow) -> dict[str, Any]:
     _require_terms_role(principal, body)
-    return service.update_customer(uow, customer_id, body)
+    return service.shown_to(service.update_customer(uow, customer_id, body), principal.sees_personal_data)
 
 
 @router.post("/customers/{customer_id}/merge", response_model=MergedCustomerOut)

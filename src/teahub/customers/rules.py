@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -68,6 +68,10 @@ def try_normalize_phone(raw: str) -> str | None:
         return None
 
 
+# A Chinese address's first characters name the province and city (浙江省杭州市): shown, the rest masked.
+ADDRESS_REGION_CHARS = 6
+
+
 def phone_last4(e164: str) -> str:
     """The last four digits of a normalized phone number (what a customer tells the clerk)."""
     return e164[-4:]
@@ -87,6 +91,45 @@ def mask_phone(e164: str | None) -> str | None:
     else:
         masked = "*" * max(len(national) - 2, 1) + national[-2:]
     return prefix + masked
+
+
+def mask_text(value: str | None, keep_start: int = 1, keep_end: int = 1) -> str | None:
+    """Enough of a value to recognise it, not to use it: 王**, t***k, 浙江省杭州市****."""
+    if not value:
+        return value
+    if len(value) <= keep_start + keep_end:
+        return value[:1] + "*" * (len(value) - 1)
+    return value[:keep_start] + "*" * min(len(value) - keep_start - keep_end, 6) + value[len(value) - keep_end:]
+
+
+def mask_email(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return mask_text(email)
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_identity(kind: str, value: str) -> str:
+    if kind == "phone":
+        return mask_phone(value) or ""
+    if kind == "email":
+        return mask_email(value) or ""
+    return mask_text(value, 1, 1) or ""
+
+
+def masked_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A customer as shown to a role that need not see their personal data (PIPL minimum necessary): phone,
+    email, identities and contacts masked, the address cut to its region, the birthday reduced to its month."""
+    shown = dict(view)
+    shown["phone"] = view.get("phone_masked")
+    shown["email"] = mask_email(view.get("email"))
+    shown["identities"] = [{**i, "value": mask_identity(i["kind"], i["value"])} for i in view.get("identities", [])]
+    shown["contacts"] = [{**c, "phone": mask_phone(c.get("phone")), "email": mask_email(c.get("email"))}
+                         for c in view.get("contacts", [])]
+    shown["address"] = mask_text(view.get("address"), ADDRESS_REGION_CHARS, 0)
+    shown["birthday"] = None
+    shown["personal_data_masked"] = True
+    return shown
 
 
 # -- other identities -----------------------------------------------------------------------------

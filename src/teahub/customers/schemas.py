@@ -67,6 +67,7 @@ class CustomerIn(BaseModel):
     # Left out: "member" when a phone is given, else none (list price).
     tier: Tier | None = None
     birthday: date | None = None
+    address: str | None = Field(None, max_length=200)
     home_store: str | None = Field(None, max_length=32)
     note: str | None = Field(None, max_length=2000)
     company_name: str | None = Field(None, max_length=200)
@@ -97,6 +98,7 @@ class CustomerPatch(BaseModel):
     kind: CustomerKind | None = None
     tier: Tier | None = None
     birthday: date | None = None
+    address: str | None = Field(None, max_length=200)
     home_store: str | None = Field(None, max_length=32)
     note: str | None = Field(None, max_length=2000)
     company_name: str | None = Field(None, max_length=200)
@@ -116,7 +118,10 @@ class CustomerOut(BaseModel):
     phone_masked: str | None
     email: str | None
     identities: list[IdentityOut]
+    # Shown only to roles that may see personal data (admin, manager, integration); others get the month.
     birthday: date | None
+    birth_month: int | None = None
+    address: str | None = None
     home_store: str | None
     note: str | None
     company_name: str | None
@@ -128,6 +133,8 @@ class CustomerOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    # True when phone, email, identities, contacts and address are masked for the caller's role.
+    personal_data_masked: bool = False
 
 
 class MergeIn(BaseModel):

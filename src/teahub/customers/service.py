@@ -14,12 +14,12 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from teahub.customers import events, rules
 from teahub.customers.merges import list_merges, merge_customers, merge_view, reverse_merge
-from teahub.customers.models import Customer, CustomerContact, CustomerIdentity
+from teahub.customers.models import Customer, CustomerContact, CustomerIdentity, identity_hash, last4_hash
 from teahub.customers.records import customer_view, load_customer, refreshed_view, touch
 from teahub.customers.schemas import ContactIn, CustomerIn, CustomerPatch, CustomerRef, IdentityIn
 from teahub.db.uow import UnitOfWork
@@ -141,6 +141,7 @@ def _prepare_new(data: CustomerIn, today: date, prefix: str = "") -> _NewCustome
     fields = {
         "birthday": _birthday(data.birthday, today, f"{prefix}birthday"),
         "home_store": _text(data.home_store),
+        "address": _text(data.address),
         "note": _text(data.note),
         "company_name": company_name,
         "credit_limit": data.credit_limit,
@@ -151,7 +152,7 @@ def _prepare_new(data: CustomerIn, today: date, prefix: str = "") -> _NewCustome
 
 # -- lookups --------------------------------------------------------------------------------------
 def _match(pairs: tuple[Pair, ...] | list[Pair]) -> ColumnElement[bool]:
-    return or_(*(and_(CustomerIdentity.kind == k, CustomerIdentity.value == v) for k, v in pairs))
+    return CustomerIdentity.value_hash.in_([identity_hash(k, v) for k, v in pairs])
 
 
 def _owners(uow: UnitOfWork, pairs: tuple[Pair, ...] | list[Pair]) -> dict[Pair, int]:
@@ -195,8 +196,7 @@ def _info_by_id(uow: UnitOfWork, customer_id: int, field: str) -> CustomerInfo:
 
 # -- writes shared by the use cases -------------------------------------------------------------
 def _identity_row(customer_id: int | None, kind: str, value: str, uow: UnitOfWork) -> CustomerIdentity:
-    row = CustomerIdentity(kind=kind, value=value, created_at=uow.now(),
-                           phone_last4=rules.phone_last4(value) if kind == "phone" else None)
+    row = CustomerIdentity(kind=kind, value=value, created_at=uow.now())
     if customer_id is not None:
         row.customer_id = customer_id
     return row
@@ -205,10 +205,11 @@ def _identity_row(customer_id: int | None, kind: str, value: str, uow: UnitOfWor
 
 def _record_update(uow: UnitOfWork, customer: Customer, before: dict[str, Any], changed: list[str]) -> dict[str, Any]:
     after = refreshed_view(uow, customer)
-    payload = events.CustomerUpdated(customer_id=customer.id, changed=changed, customer=after)
+    kept = rules.masked_view(after)
+    payload = events.CustomerUpdated(customer_id=customer.id, changed=changed, customer=kept)
     uow.record_event(events.CUSTOMER_UPDATED, events.AGGREGATE, customer.id, payload.model_dump(mode="json"),
                      version=customer.version)
-    uow.audit("customer.updated", "customer", customer.id, before, after)
+    uow.audit("customer.updated", "customer", customer.id, rules.masked_view(before), kept)
     return after
 
 
@@ -259,11 +260,11 @@ def _find_or_create(uow: UnitOfWork, new: _NewCustomer) -> tuple[Customer, bool]
             if not new.identities:
                 raise
             continue  # another transaction took one of the identities first: answer its customer
-        view = customer_view(customer)
-        payload = events.CustomerCreated(customer_id=customer.id, customer=view)
+        kept = rules.masked_view(customer_view(customer))
+        payload = events.CustomerCreated(customer_id=customer.id, customer=kept)
         uow.record_event(events.CUSTOMER_CREATED, events.AGGREGATE, customer.id,
                          payload.model_dump(mode="json"), version=customer.version)
-        uow.audit("customer.created", "customer", customer.id, None, view)
+        uow.audit("customer.created", "customer", customer.id, None, kept)
         return customer, True
     raise Conflict("the customer's identities kept changing while creating it; try again", field="identities")
 
@@ -334,6 +335,11 @@ def get_customer(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
         return customer_view(load_customer(uow, customer_id))
 
 
+def shown_to(view: dict[str, Any], sees_personal_data: bool) -> dict[str, Any]:
+    """A customer's view as the caller may see it: whole, or with personal data masked."""
+    return view if sees_personal_data else rules.masked_view(view)
+
+
 def get_customer_info(uow: UnitOfWork, customer_id: int) -> CustomerInfo:
     """What sales needs of a customer; for a merged customer, the survivor's."""
     with uow.reading():
@@ -396,21 +402,19 @@ def list_customers(uow: UnitOfWork, *, q: str | None = None, kind: str | None = 
         if not sep:
             raise ValidationFailed("identity is kind:value, e.g. phone:13812345678", field="identity")
         id_value = rules.normalize_identity(id_kind.strip(), id_value, field="identity", kind_field="identity")
-        stmt = stmt.where(_holding(and_(CustomerIdentity.kind == id_kind.strip(),
-                                        CustomerIdentity.value == id_value)))
+        stmt = stmt.where(_holding(CustomerIdentity.value_hash == identity_hash(id_kind.strip(), id_value)))
     if q is not None and q.strip():
         how, term = rules.classify_query(q)
         if how == "last4":
-            stmt = stmt.where(_holding(CustomerIdentity.phone_last4 == term))
+            stmt = stmt.where(_holding(CustomerIdentity.last4_hash == last4_hash(term)))
         elif how == "phone":
-            stmt = stmt.where(_holding(and_(CustomerIdentity.kind == "phone", CustomerIdentity.value == term)))
+            stmt = stmt.where(_holding(CustomerIdentity.value_hash == identity_hash("phone", term)))
         else:
             pattern = f"%{_escape_like(term)}%"
             conditions: list[ColumnElement[bool]] = [Customer.name.ilike(pattern, escape="\\"),
                           Customer.company_name.ilike(pattern, escape="\\")]
             if "@" in term:
-                conditions.append(_holding(and_(CustomerIdentity.kind == "email",
-                                                CustomerIdentity.value == term.lower())))
+                conditions.append(_holding(CustomerIdentity.value_hash == identity_hash("email", term.lower())))
             stmt = stmt.where(or_(*conditions))
     with uow.reading():
         return [customer_view(c) for c in uow.session.scalars(stmt.order_by(Customer.id).limit(limit))]
@@ -432,7 +436,7 @@ def _prepare_patch(patch: CustomerPatch, today: date) -> dict[str, Any]:
         values["tier"] = patch.tier
     if "birthday" in sent:
         values["birthday"] = _birthday(patch.birthday, today)
-    for name in ("home_store", "note", "company_name"):
+    for name in ("home_store", "address", "note", "company_name"):
         if name in sent:
             values[name] = _text(getattr(patch, name))
     if "credit_limit" in sent:

@@ -3,6 +3,8 @@
 from teahub.auth import models as auth_models  # noqa: F401
 from teahub.catalog import models as catalog_models  # noqa: F401
 from teahub.crm.aftersales import models as aftersales_models  # noqa: F401
+from teahub.crm.campaigns import models as campaigns_models  # noqa: F401
+from teahub.crm.care import models as care_models  # noqa: F401
 from teahub.crm.pipeline import models as pipeline_models  # noqa: F401
 from teahub.customers import models as customers_models  # noqa: F401
 from teahub.db import outbox  # noqa: F401

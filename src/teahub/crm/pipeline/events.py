@@ -2,7 +2,8 @@
 the change (activities are written once: version 1).
 
 - `lead.created`, `lead.updated` {lead, changed[]}, `lead.status_changed` {lead, from, to},
-  `lead.converted` {lead, customer_id, customer_created, opportunity_id}: `lead` is the lead as the API shows it.
+  `lead.converted` {lead, customer_id, customer_created, opportunity_id}: `lead` is the lead as the API shows
+  it, phone and email masked (they are sealed at rest).
 - `opportunity.created` {opportunity}, `opportunity.updated` {opportunity, changed[]},
   `opportunity.stage_changed` {opportunity, from, to, probability} (+ quote_id, order_id when an accepted quote
   won it).

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from teahub.crm.pipeline import events, rules
-from teahub.crm.pipeline.models import Lead
+from teahub.crm.pipeline.models import Lead, lead_contact_hash
 from teahub.crm.pipeline.opportunities import create_opportunity
 from teahub.crm.pipeline.records import (
     bump,
@@ -70,6 +70,12 @@ def _reachable(lead_phone: str | None, lead_email: str | None) -> None:
         raise ValidationFailed("a lead needs a phone number or an email address", field="phone")
 
 
+def _kept(view: dict[str, Any]) -> dict[str, Any]:
+    """A lead as events and the audit log keep it: phone and email masked (they are sealed at rest)."""
+    return {**view, "phone": customer_rules.mask_phone(view.get("phone")),
+            "email": customer_rules.mask_email(view.get("email"))}
+
+
 def create_lead(uow: UnitOfWork, data: LeadIn, *, default_owner: str) -> dict[str, Any]:
     values = {name: _clean(name, getattr(data, name)) for name in _CONTACT_FIELDS if name != "owner"}
     _reachable(values["phone"], values["email"])
@@ -80,7 +86,7 @@ def create_lead(uow: UnitOfWork, data: LeadIn, *, default_owner: str) -> dict[st
         uow.session.add(lead)
         uow.session.flush()
         view = lead_view(lead)
-        created(uow, lead, events.LEAD_CREATED, events.LEAD, view, "lead")
+        created(uow, lead, events.LEAD_CREATED, events.LEAD, _kept(view), "lead")
         uow.commit()
         return view
 
@@ -106,10 +112,10 @@ def list_leads(uow: UnitOfWork, *, status: str | None = None, owner: str | None 
         term = q.strip()
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         matches = [Lead.name.ilike(pattern, escape="\\"), Lead.company.ilike(pattern, escape="\\"),
-                   Lead.email == term.lower()]
+                   Lead.email_hash == lead_contact_hash("email", term.lower())]
         phone = customer_rules.try_normalize_phone(term)
         if phone is not None:
-            matches.append(Lead.phone == phone)
+            matches.append(Lead.phone_hash == lead_contact_hash("phone", phone))
         stmt = stmt.where(or_(*matches))
     with uow.reading():
         return [lead_view(lead) for lead in uow.session.scalars(stmt.order_by(Lead.id.desc()).limit(limit))]
@@ -129,7 +135,7 @@ def update_lead(uow: UnitOfWork, lead_id: int, patch: LeadPatch) -> dict[str, An
         if lead.status == "converted" and sent:
             raise InvalidTransition("a converted lead no longer changes; work on its customer",
                                     field="status", current="converted")
-        before = jsonable(lead_view(lead))
+        before = jsonable(_kept(lead_view(lead)))
         if "owner" in values:
             values["owner"] = check_user(uow, values["owner"], "owner")
         changed = [name for name, value in values.items() if getattr(lead, name) != value]
@@ -154,12 +160,12 @@ def update_lead(uow: UnitOfWork, lead_id: int, patch: LeadPatch) -> dict[str, An
             return lead_view(lead)
         if lead.status != previous:
             bump(uow, lead, events.LEAD_STATUS_CHANGED, events.LEAD,
-                 {"lead": lead_view(lead), "from": previous, "to": lead.status, "changed": changed})
+                 {"lead": _kept(lead_view(lead)), "from": previous, "to": lead.status, "changed": changed})
         else:
-            bump(uow, lead, events.LEAD_UPDATED, events.LEAD, {"lead": lead_view(lead), "changed": changed})
+            bump(uow, lead, events.LEAD_UPDATED, events.LEAD, {"lead": _kept(lead_view(lead)), "changed": changed})
         view = lead_view(lead)
         uow.audit("lead.status_changed" if lead.status != previous else "lead.updated", events.LEAD, lead.id,
-                  before, jsonable(view))
+                  before, jsonable(_kept(view)))
         uow.commit()
         return view
 
@@ -187,7 +193,7 @@ def convert_lead(uow: UnitOfWork, lead_id: int, data: ConvertIn) -> dict[str, An
     with uow:
         lead = load(uow, Lead, lead_id, lock=True)
         rules.check_convertible(lead.status)
-        before = jsonable(lead_view(lead))
+        before = jsonable(_kept(lead_view(lead)))
         if data.customer_id is not None:
             cid, customer_created = customer_id(uow, data.customer_id), False
         else:
@@ -204,9 +210,9 @@ def convert_lead(uow: UnitOfWork, lead_id: int, data: ConvertIn) -> dict[str, An
         lead.opportunity_id = opportunity["id"]
         lead.converted_at = uow.now()
         bump(uow, lead, events.LEAD_CONVERTED, events.LEAD, {
-            "lead": lead_view(lead), "customer_id": cid, "customer_created": customer_created,
+            "lead": _kept(lead_view(lead)), "customer_id": cid, "customer_created": customer_created,
             "opportunity_id": opportunity["id"]})
         view = lead_view(lead)
-        uow.audit("lead.converted", events.LEAD, lead.id, before, jsonable(view))
+        uow.audit("lead.converted", events.LEAD, lead.id, before, jsonable(_kept(view)))
         uow.commit()
         return {"lead": view, "customer_id": cid, "customer_created": customer_created, "opportunity": opportunity}

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from teahub.db.base import Base, BigId, UtcDateTime, utcnow
+from teahub.db.sealing import INDEX_CHARS, Sealed, blind_index
 
 LEAD_SOURCES = ("referral", "exhibition", "wechat", "website", "phone", "other")
 LEAD_STATUSES = ("new", "contacted", "qualified", "disqualified", "converted")
@@ -69,6 +70,10 @@ class OpportunityStageChange(Base):
     changed_by: Mapped[str] = mapped_column(String(64))
 
 
+def lead_contact_hash(kind: str, value: str | None) -> str | None:
+    return None if value is None else blind_index("lead", f"{kind}:{value}")
+
+
 class Lead(Base):
     """Someone who may buy (a company's gift buyer met at a fair, a referral): new → contacted → qualified |
     disqualified; a qualified lead is converted into a customer and an opportunity."""
@@ -79,8 +84,11 @@ class Lead(Base):
     name: Mapped[str] = mapped_column(String(100))
     company: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(64))  # the contact's job title
-    phone: Mapped[str | None] = mapped_column(String(32))  # E.164
-    email: Mapped[str | None] = mapped_column(String(128))
+    # Sealed at rest like a customer's (personal data); found through their keyed hashes.
+    phone: Mapped[str | None] = mapped_column(Sealed("lead.phone"))  # E.164
+    email: Mapped[str | None] = mapped_column(Sealed("lead.email"))
+    phone_hash: Mapped[str | None] = mapped_column(String(INDEX_CHARS), index=True)
+    email_hash: Mapped[str | None] = mapped_column(String(INDEX_CHARS), index=True)
     source: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     owner: Mapped[str] = mapped_column(String(64), index=True)
@@ -92,6 +100,11 @@ class Lead(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    @validates("phone", "email")
+    def _keep_hash(self, key: str, value: str | None) -> str | None:
+        setattr(self, f"{key}_hash", lead_contact_hash(key, value))
+        return value
 
     __table_args__ = (
         Index("ix_crm_leads_status", "status"),

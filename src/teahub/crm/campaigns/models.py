@@ -1,0 +1,3 @@
+"""Segments and campaigns' tables."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Care rules' and outgoing customer messages' tables."""
+
+from __future__ import annotations
