@@ -3,6 +3,7 @@ million orders, on PostgreSQL and SQLite. Prints one JSON line per scenario and 
 
     .venv/bin/python bench/crm.py [--orders 1000000] [--sqlite-orders 200000] [--postgres URL]
                                   [--only sqlite|postgresql] [--demo-orders 6000] [--calls 300] [--indexes]
+                                  [--keep NAME] [--scenario NAME ...]
 
 The database is the demo (catalog, stores, batches, customers and a year of orders written through the
 services), then synthetic customers and two years of orders bulk-inserted straight into the tables (COPY on
@@ -12,10 +13,18 @@ mostly their favourite teas, often with a companion item, so co-purchases and re
 Scenarios, through the service functions (what the routes call):
 - whole-population reports, each timed cold (nothing remembered, see analytics.memo): rfm_report (segment
   sizes), rfm_segment_page, clv_report (top 100), cohorts, recommendations_baskets (the co-purchase counts
-  behind every recommendation, computed once and remembered), product_recommendations, repurchase_due;
+  behind every recommendation, computed once and remembered), product_recommendations;
+- the repurchase-due list: repurchase_due_live (computed live: no snapshot, or one older than a day),
+  repurchase_due_snapshot_job (the nightly job filling analytics_repurchase_due), repurchase_due (the first
+  page, read from the snapshot), repurchase_due_all_pages (every page of 5000, as the care rules read it),
+  repurchase_due_a_day_later (the customers of the last day's orders computed live and merged in; checked
+  against the live answer);
 - per-customer reads over `--calls` random customers with orders (p50/p99 once warm; first_ms is the first
   call, which fills what analytics.memo remembers): customer_rfm, customer_recommendations,
-  customer_repurchase, customer_clv.
+  customer_repurchase, customer_clv, customer_360 (the whole `GET /customers/{id}/360` composition).
+`--scenario NAME` (repeatable) runs only those (repurchase_due: the whole repurchase-due group). `--keep NAME`
+builds the databases once and keeps them (the PostgreSQL schema NAME, the SQLite file $TMPDIR/NAME.db): run
+again with the same name to measure again.
 `--indexes` first creates the indexes suggested to the lead (see INDEXES).
 """
 
@@ -36,16 +45,18 @@ from pathlib import Path
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, delete, func, inspect, select, text, update
 
-from teahub.analytics import clv, cohorts, memo, recommendations, repurchase, rfm
+from teahub.analytics import clv, cohorts, customer360, memo, recommendations, repurchase, rfm
+from teahub.analytics.models import RepurchaseDueRow, Snapshot
 from teahub.db.base import utcnow
 from teahub.db.engine import make_engine, make_session_factory
 from teahub.db.models import metadata
 from teahub.db.uow import UnitOfWork
 from teahub.demo import load_demo
+from teahub.sales.models import Order
 
-# Suggested to the lead (analytics owns no tables): one covering index makes a customer's own RFM and CLV
+# Suggested to the lead (sales owns the orders table): one covering index makes a customer's own RFM and CLV
 # figures an index-only read. The whole-population reports scan the orders either way.
 INDEXES = {
     "postgresql": "CREATE INDEX IF NOT EXISTS ix_orders_customer_placed ON orders (customer_id, placed_at) "
@@ -68,33 +79,71 @@ CUSTOMER_COLUMNS = ("id", "name", "kind", "tier", "home_store", "status", "versi
 # -- the database ------------------------------------------------------------------------------------------
 
 
-def fresh(kind: str, postgres_url: str) -> tuple[Engine, Callable[[], None]]:
+def fresh(kind: str, postgres_url: str, keep: str | None = None) -> tuple[Engine, Callable[[], None], bool]:
+    """A database for the bench: (engine, what to call when done, whether it already holds a kept bench).
+    With `keep`, the PostgreSQL schema or SQLite file of that name is reused when it exists, and kept."""
     if kind == "sqlite":
-        path = Path(tempfile.mkdtemp()) / "crm.db"
+        path = Path(tempfile.gettempdir()) / f"{keep}.db" if keep else Path(tempfile.mkdtemp()) / "crm.db"
+        existed = path.exists()
         engine = make_engine(f"sqlite:///{path}")
         metadata.create_all(engine)
 
         def remove() -> None:
             engine.dispose()
+            if keep:
+                return
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
 
-        return engine, remove
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+        if existed:
+            _bring_up_to_the_models(engine)
+        return engine, remove, existed and _holds_orders(engine)
+    schema = keep or f"bench_{uuid.uuid4().hex[:10]}"
     admin = make_engine(postgres_url, pool_size=1, max_overflow=0)
     with admin.begin() as conn:
-        conn.execute(text(f'create schema "{schema}"'))
+        existed = conn.execute(text("select 1 from information_schema.schemata where schema_name = :s"),
+                               {"s": schema}).first() is not None
+        if not existed:
+            conn.execute(text(f'create schema "{schema}"'))
     sep = "&" if "?" in postgres_url else "?"
     engine = make_engine(f"{postgres_url}{sep}options=-csearch_path%3D{schema}")
     metadata.create_all(engine)
 
     def drop() -> None:
         engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'drop schema "{schema}" cascade'))
+        if not keep:
+            with admin.begin() as conn:
+                conn.execute(text(f'drop schema "{schema}" cascade'))
         admin.dispose()
 
-    return engine, drop
+    if existed:
+        _bring_up_to_the_models(engine)
+    return engine, drop, existed and _holds_orders(engine)
+
+
+def _bring_up_to_the_models(engine: Engine) -> None:
+    """A kept database was built by an older tree: add the tables and columns the models have gained since
+    (a column with a plain default gets it; others are left null)."""
+    metadata.create_all(engine)
+    found = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            have = {c["name"] for c in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                default: Any = column.default
+                value = default.arg if default is not None and not default.is_callable else None
+                if isinstance(value, bool | int | str) and not isinstance(value, list | dict):
+                    literal = {True: "true", False: "false"}[value] if isinstance(value, bool) else repr(value)
+                    kind += f" DEFAULT {literal}"
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
+def _holds_orders(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("select count(*) from orders")).scalar_one() > 0
 
 
 class Catalog:
@@ -345,7 +394,7 @@ def per_call(name: str, database: str, orders: int, ids: list[int], work: Callab
          p99_ms=round(latencies[max(math.ceil(len(latencies) * 0.99) - 1, 0)], 2))
 
 
-def run(engine: Engine, database: str, orders: int, calls: int) -> None:
+def run(engine: Engine, database: str, orders: int, calls: int, only: set[str] | None = None) -> None:
     uow = UnitOfWork(make_session_factory(engine), actor="bench")
     with engine.connect() as conn:
         total = conn.execute(text("select count(*) from orders")).scalar_one()
@@ -354,27 +403,103 @@ def run(engine: Engine, database: str, orders: int, calls: int) -> None:
         sku = conn.execute(text(
             "select sku from order_lines group by sku order by count(*) desc limit 1")).scalar_one()
     ids = random.Random(5).sample(customers, min(calls, len(customers)))
-    timed("rfm_report", database, total, lambda: rfm.rfm_report(uow), uow)
-    timed("rfm_segment_page", database, total, lambda: rfm.rfm_report(uow, segment="at_risk", limit=50), uow)
-    timed("clv_report", database, total, lambda: clv.clv_report(uow, limit=100), uow)
-    timed("cohorts", database, total, lambda: cohorts.cohorts(uow), uow)
-    timed("recommendations_baskets", database, total, lambda: _baskets(uow), uow)
-    memo.forget(uow)
-    _baskets(uow)
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    for name, work in (("rfm_report", lambda: rfm.rfm_report(uow)),
+                       ("rfm_segment_page", lambda: rfm.rfm_report(uow, segment="at_risk", limit=50)),
+                       ("clv_report", lambda: clv.clv_report(uow, limit=100)),
+                       ("cohorts", lambda: cohorts.cohorts(uow)),
+                       ("recommendations_baskets", lambda: _baskets(uow))):
+        if wanted(name):
+            timed(name, database, total, work, uow)
+    if wanted("product_recommendations"):
+        memo.forget(uow)
+        _baskets(uow)
+        started = time.perf_counter()
+        recommendations.for_product(uow, sku)
+        emit(scenario="product_recommendations", database=database, orders=total,
+             seconds=round(time.perf_counter() - started, 3))
+    if wanted("repurchase_due"):
+        repurchase_scenarios(uow, database, total)
+    for name, call in (("customer_rfm", lambda i: rfm.customer_rfm(uow, i)),
+                       ("customer_recommendations", lambda i: recommendations.for_customer(uow, i)),
+                       ("customer_repurchase", lambda i: repurchase.customer_repurchase(uow, i)),
+                       ("customer_clv", lambda i: clv.customer_clv(uow, i)),
+                       ("customer_360", lambda i: customer360.customer_360(uow, i))):
+        if wanted(name):
+            per_call(name, database, total, ids, call, uow)
+
+
+def repurchase_scenarios(uow: UnitOfWork, database: str, orders: int) -> None:
+    """The list computed live (no snapshot, or one too old), the nightly job that snapshots it, then the list
+    read from that snapshot: the first page and, as the care rules read it, every page of 5000."""
+    _drop_repurchase_snapshot(uow)
+    timed("repurchase_due_live", database, orders, lambda: repurchase.repurchase_due(uow, within_days=7), uow)
     started = time.perf_counter()
-    recommendations.for_product(uow, sku)
-    emit(scenario="product_recommendations", database=database, orders=total,
-         seconds=round(time.perf_counter() - started, 3))
-    timed("repurchase_due", database, total, lambda: repurchase.repurchase_due(uow, within_days=7), uow)
-    per_call("customer_rfm", database, total, ids, lambda i: rfm.customer_rfm(uow, i), uow)
-    per_call("customer_recommendations", database, total, ids, lambda i: recommendations.for_customer(uow, i), uow)
-    per_call("customer_repurchase", database, total, ids, lambda i: repurchase.customer_repurchase(uow, i), uow)
-    per_call("customer_clv", database, total, ids, lambda i: clv.customer_clv(uow, i), uow)
+    job = repurchase.refresh_snapshot(uow)
+    emit(scenario="repurchase_due_snapshot_job", database=database, orders=orders,
+         seconds=round(time.perf_counter() - started, 3), rows=job["rows"])
+    timed("repurchase_due", database, orders, lambda: repurchase.repurchase_due(uow, within_days=7), uow)
+    started = time.perf_counter()
+    rows = _every_page(uow)
+    emit(scenario="repurchase_due_all_pages", database=database, orders=orders,
+         seconds=round(time.perf_counter() - started, 3), rows=rows)
+    # A day later: the customers of a day's orders are computed live and merged in. The snapshot is made to end
+    # before the newest orders, as many as the last day had (it has counted them: the answer must be the live one).
+    with uow:
+        day = uow.session.scalar(select(func.count()).where(Order.placed_at >= uow.now() - timedelta(days=1))) or 0
+        last_id = uow.session.scalar(select(func.max(Order.id))) or 0
+        uow.session.execute(update(Snapshot).values(last_order_id=last_id - day))
+        uow.commit()
+    memo.forget(uow)
+    started = time.perf_counter()
+    merged = repurchase.repurchase_due(uow, within_days=7)
+    seconds = time.perf_counter() - started
+    _drop_repurchase_snapshot(uow)
+    live = repurchase.repurchase_due(uow, within_days=7)
+    emit(scenario="repurchase_due_a_day_later", database=database, orders=orders, seconds=round(seconds, 3),
+         orders_since_snapshot=day,
+         same_as_live=merged["items"] == live["items"] and merged["total"] == live["total"])
+
+
+def _drop_repurchase_snapshot(uow: UnitOfWork) -> None:
+    with uow:
+        uow.session.execute(delete(RepurchaseDueRow))
+        uow.session.execute(delete(Snapshot))
+        uow.commit()
+
+
+def _every_page(uow: UnitOfWork) -> int:
+    cursor: str | None = None
+    rows = 0
+    while True:
+        page = repurchase.repurchase_due(uow, within_days=3, overdue_days=7, cursor=cursor, limit=5000)
+        rows += len(page["items"])
+        cursor = page["next"]
+        if cursor is None:
+            return rows
 
 
 def _baskets(uow: UnitOfWork) -> None:
     with uow.reading():
         recommendations.baskets(uow, fresh=True)
+
+
+def setup(engine: Engine, database: str, target: int, args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    demo_orders = min(args.demo_orders, target)
+    load_demo(engine, customers=max(demo_orders // 3, 10), orders=demo_orders)
+    demo_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    added = bulk(engine, database, target - demo_orders)
+    if args.indexes:
+        with engine.begin() as conn:
+            conn.execute(text(INDEXES[database]))
+        analyze(engine, database)
+    emit(scenario="setup", database=database, demo_orders=demo_orders, demo_seconds=round(demo_seconds, 1),
+         bulk_seconds=round(time.perf_counter() - started, 1), indexes=args.indexes, **added)
 
 
 def main() -> None:
@@ -387,26 +512,21 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("TEAHUB_TEST_POSTGRES_URL",
                                                              "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--keep", metavar="NAME", help="build into (or reuse) the PostgreSQL schema NAME and the "
+                        "SQLite file $TMPDIR/NAME.db, and keep them: for measuring again without building again")
+    parser.add_argument("--scenario", action="append", help="run only this scenario (repeatable)")
     args = parser.parse_args()
     for database in ("sqlite", "postgresql"):
         if args.only and database != args.only:
             continue
         target = args.orders if database == "postgresql" else args.sqlite_orders
-        engine, drop = fresh(database, args.postgres)
+        engine, drop, kept = fresh(database, args.postgres, args.keep)
         try:
-            started = time.perf_counter()
-            demo_orders = min(args.demo_orders, target)
-            load_demo(engine, customers=max(demo_orders // 3, 10), orders=demo_orders)
-            demo_seconds = time.perf_counter() - started
-            started = time.perf_counter()
-            added = bulk(engine, database, target - demo_orders)
-            if args.indexes:
-                with engine.begin() as conn:
-                    conn.execute(text(INDEXES[database]))
-                analyze(engine, database)
-            emit(scenario="setup", database=database, demo_orders=demo_orders, demo_seconds=round(demo_seconds, 1),
-                 bulk_seconds=round(time.perf_counter() - started, 1), indexes=args.indexes, **added)
-            run(engine, database, target, args.calls)
+            if kept:
+                emit(scenario="setup", database=database, kept=args.keep)
+            else:
+                setup(engine, database, target, args)
+            run(engine, database, target, args.calls, set(args.scenario) if args.scenario else None)
         finally:
             drop()
 

@@ -185,6 +185,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from teahub.analytics.routes import router as analytics_router
     from teahub.auth.routes import router as auth_router
     from teahub.catalog.routes import router as catalog_router
+    from teahub.channels.routes import router as channels_router
     from teahub.crm.aftersales.routes import router as aftersales_router
     from teahub.crm.campaigns.routes import router as campaigns_router
     from teahub.crm.care.routes import router as care_router
@@ -198,7 +199,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     for router in (auth_router, catalog_router, inventory_router, customers_router, sales_router,
                    sync_router, analytics_router, loyalty_router, pipeline_router, aftersales_router,
-                   campaigns_router, care_router, worker_router):
+                   campaigns_router, care_router, channels_router, worker_router):
         app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
     _problems_as_problem_json(app)

@@ -18,12 +18,14 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from teahub.analytics.cli import app as crm_app
+from teahub.channels.cli import channels_app, shops_app
 from teahub.cli_support import database, err, handles_domain_errors, unit_of_work
 from teahub.crm.campaigns.cli import campaigns_app, segments_app
 from teahub.crm.care.cli import app as care_app
 from teahub.crm.pipeline.cli import app as pipeline_app
 from teahub.errors import Conflict
 from teahub.scheduling.cli import app as worker_app
+from teahub.sync.cli import app as sync_app
 
 app = typer.Typer(help="teahub: one system of record for a tea retailer.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -37,6 +39,9 @@ app.add_typer(import_app, name="import")
 app.add_typer(worker_app, name="worker", help="The background worker: schedules and reactions to events.")
 app.add_typer(pipeline_app, name="pipeline", help="The B2B pipeline: quotes and tasks.")
 app.add_typer(crm_app, name="crm", help="Knowing the customer: RFM, lifetime value, recommendations, repurchase.")
+app.add_typer(shops_app, name="shops")
+app.add_typer(channels_app, name="channels")
+app.add_typer(sync_app, name="sync")
 crm_app.add_typer(segments_app, name="segments")
 crm_app.add_typer(campaigns_app, name="campaigns")
 crm_app.add_typer(care_app, name="care")

@@ -1,7 +1,8 @@
 """Figures about the whole population that a per-customer read compares against (RFM breakpoints, annual
 churn, co-purchase counts, product facts), remembered per database and process for a few minutes.
 
-Analytics writes nothing to the database, so what is expensive to aggregate is kept here, in memory: a
+Analytics writes nothing to the other capabilities' tables, and its own (models.py) only from nightly jobs,
+so what is expensive to aggregate for a read is kept here, in memory: a
 customer's own figures are always read fresh; only the yardstick they are scored against may be up to
 `TTL_SECONDS` old (a new customer's first order moves a quintile breakpoint by a hair). The CLV report
 recomputes churn and refreshes it; the RFM report scores everyone in SQL and needs no yardstick.

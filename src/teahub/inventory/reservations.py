@@ -15,7 +15,7 @@ from teahub.inventory import ledger
 from teahub.inventory.ledger import Movement
 from teahub.inventory.locations import LocationInfo, get_location_by_id, location_codes
 from teahub.inventory.models import Batch, StockLevel
-from teahub.inventory.rules import BatchStock, Pick, gift_box_available, pick_batches
+from teahub.inventory.rules import BatchStock, Pick, gift_box_available, pick_batches, sellable
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,11 @@ class StockRequest:
 
 
 def reserve(uow: UnitOfWork, location: LocationInfo, requests: list[StockRequest], reference: str,
-            *, consume: bool = False) -> list[list[Pick]]:
+            *, consume: bool = False, short_ok: bool = False) -> list[list[Pick]]:
     """Take batches for each request: reserve them (confirmed orders) or, with consume=True, take them out of
-    stock at once (a sale at the counter). Answers the picks per request, in order. All or nothing."""
+    stock at once (a sale at the counter). Answers the picks per request, in order. All or nothing, unless
+    `short_ok`: then what is there is taken and the picks of a request may add up to less than it asked
+    (a sale made offline whose goods are gone already: the shortfall is the caller's to flag for review)."""
     with uow:
         wanted = _expand(uow, requests)
         product_ids = {p.id for parts in wanted for p, _, _ in parts}
@@ -44,6 +46,10 @@ def reserve(uow: UnitOfWork, location: LocationInfo, requests: list[StockRequest
             for product, quantity, field in parts:
                 skus[product.id] = product.sku
                 batches = [_reserve_view(b, taken[b.level_id]) for b in locked.get((location.id, product.id), [])]
+                if short_ok:
+                    quantity = min(quantity, sellable(batches, today))
+                    if quantity == 0:
+                        continue
                 for pick in pick_batches(batches, quantity, ages=product.ages, today=today, product_id=product.id,
                                          location_id=location.id, sku=product.sku, field=field):
                     taken[pick.level_id] += pick.quantity

@@ -54,7 +54,8 @@ class CouponGrant(Base):
     status: Mapped[str] = mapped_column(String(16))  # issued | redeemed | void
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     order_id: Mapped[int | None] = mapped_column(BigId)
-    source: Mapped[str | None] = mapped_column(String(64))  # e.g. campaign:12
+    # Who gave it, e.g. campaign:12 (indexed: a campaign's results look its grants up by it).
+    source: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class CouponRedemption(Base):

@@ -58,6 +58,12 @@ def list_coupons(uow: UnitOfWork, *, after_id: int = 0, limit: int = 50) -> list
         return [coupon_view(c) for c in rows]
 
 
+def get_coupon(uow: UnitOfWork, code: str, field: str = "code") -> dict[str, Any]:
+    """One coupon definition by its code."""
+    with uow.reading():
+        return coupon_view(_coupon(uow, code, field))
+
+
 def _coupon(uow: UnitOfWork, code: str, field: str = "code") -> Coupon:
     coupon = uow.session.scalar(select(Coupon).where(Coupon.code == code))
     if coupon is None:

@@ -10,12 +10,14 @@
 - `order.customer_changed`: the order now belongs to another customer (a merge or its reversal); payload as
   above plus previous_customer_id.
 - `order.refunded`: the fields above plus {refund_id, amount, restock, lines[{sku, quantity, amount}]}
+- `order.needs_review`: the fields above plus {reason}: a sale made offline found its stock sold meanwhile.
 """
 
 CREATED = "order.created"
 REFUNDED = "order.refunded"
 PAYMENT_RECEIVED = "order.payment_received"
 CUSTOMER_CHANGED = "order.customer_changed"
+NEEDS_REVIEW = "order.needs_review"
 
 
 def status_event(status: str) -> str:

@@ -29,7 +29,7 @@ from teahub.sales.records import (
 from teahub.sales.schemas import PaymentIn
 from teahub.sales.views import event_payload
 
-MARKETPLACES = frozenset({"tmall", "taobao", "jd", "pdd", "douyin"})
+MARKETPLACES = frozenset({"tmall", "taobao", "jd", "pdd", "douyin", "youzan"})
 
 
 def confirm(uow: UnitOfWork, order_id: int, authorize: Authorize | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from teahub.db.base import Base, BigId, JsonDoc, UtcDateTime, utcnow
 
-CHANNELS = ("pos", "web", "tmall", "taobao", "jd", "pdd", "douyin", "b2b")
+CHANNELS = ("pos", "web", "tmall", "taobao", "jd", "pdd", "douyin", "youzan", "b2b")
 STATUSES = ("draft", "confirmed", "paid", "allocated", "shipped", "completed", "cancelled")
 PAYMENT_METHODS = ("cash", "wechat", "alipay", "card", "bank_transfer", "platform", "points")
 
@@ -36,6 +36,7 @@ class Order(Base):
     refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
     on_credit: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_note: Mapped[str | None] = mapped_column(Text)  # why it needs a person's review
     note: Mapped[str | None] = mapped_column(Text)
     placed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     platform_modified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

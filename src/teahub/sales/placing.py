@@ -157,8 +157,19 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
     reference = f"order:{order.id}"
     if not data.draft:
         requests = [StockRequest(p.product, p.quantity, f"lines.{i}.quantity") for i, p in enumerate(priced)]
-        picks = inventory.reserve(uow, location, requests, reference, consume=at_counter)
+        # A sale the POS made offline happened: the goods left the store. If the server's stock was sold
+        # meanwhile, the sale is recorded with what stock there was, and flagged for a person to review.
+        offline = at_counter and data.client_id is not None and data.sold_at is not None
+        picks = inventory.reserve(uow, location, requests, reference, consume=at_counter, short_ok=offline)
         attach_picks(order, picks, state="shipped" if at_counter else "reserved")
+        short = rules.shortfalls(
+            [(p.product.sku, p.quantity * (sum(c.quantity for c in p.product.components) if p.product.is_gift_box
+                                           else 1)) for p in priced],
+            [sum(pick.quantity for pick in line_picks) for line_picks in picks])
+        if short:
+            order.needs_review = True
+            order.review_note = "sold offline while the stock was sold elsewhere; not in stock: " + ", ".join(
+                f"{quantity} × {sku}" for sku, quantity in short)
     codes = location_codes(uow, order)
     bump(uow, order, events.CREATED, {
         **event_payload(order, codes),
@@ -174,6 +185,8 @@ def _create(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None,
         transition(uow, order, "completed", codes, at=placed_at, at_counter=True)
     if data.status is not None and data.status != order.status:
         advance_to(uow, order, data.status, codes, at=placed_at)
+    if order.needs_review:
+        bump(uow, order, events.NEEDS_REVIEW, {**event_payload(order, codes), "reason": order.review_note})
     view = order_view(order, codes, change=change)
     uow.audit("order.created", "order", order.id, None, view)
     if over_limit:

@@ -94,3 +94,10 @@ def refund_amount(net_amount: int, quantity: int, refunded_quantity: int, refund
     if refunded_quantity + returning == quantity:
         return net_amount - refunded_amount
     return min(half_up_div(net_amount * returning, quantity), net_amount - refunded_amount)
+
+
+
+def shortfalls(wanted: list[tuple[str, int]], taken: list[int]) -> list[tuple[str, int]]:
+    """(sku, units missing) for each line whose picks cover less than the units it needs (a gift box needs
+    its components' units)."""
+    return [(sku, units - got) for (sku, units), got in zip(wanted, taken, strict=True) if got < units]

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from teahub.api_params import MAX_ID
 
-Channel = Literal["pos", "web", "tmall", "taobao", "jd", "pdd", "douyin", "b2b"]
+Channel = Literal["pos", "web", "tmall", "taobao", "jd", "pdd", "douyin", "youzan", "b2b"]
 Status = Literal["draft", "confirmed", "paid", "allocated", "shipped", "completed", "cancelled"]
 Method = Literal["cash", "wechat", "alipay", "card", "bank_transfer", "platform", "points"]
 
@@ -186,6 +186,7 @@ class OrderOut(BaseModel):
     change: int = 0
     on_credit: bool
     needs_review: bool
+    review_note: str | None = None
     cost: int
     gross_profit: int
     placed_at: datetime

@@ -8,9 +8,9 @@ from teahub.sales.placing import create_order, place_order
 from teahub.sales.reassign import move_orders, reassign_orders
 from teahub.sales.records import Authorize
 from teahub.sales.refunds import refund
-from teahub.sales.views import customer_spend
+from teahub.sales.views import customer_spend, get_order
 
 __all__ = [
-    "Authorize", "allocate", "cancel", "complete", "confirm", "create_order", "customer_spend", "move_orders", "pay",
-    "place_order", "reassign_orders", "refund", "ship",
+    "Authorize", "allocate", "cancel", "complete", "confirm", "create_order", "customer_spend", "get_order",
+    "move_orders", "pay", "place_order", "reassign_orders", "refund", "ship",
 ]

@@ -58,6 +58,7 @@ def order_view(order: Order, codes: dict[int, str], *, change: int = 0) -> dict[
         "refunded_amount": order.refunded_amount,
         "balance_due": max(order.total - order.paid_amount, 0) if order.status != "cancelled" else 0,
         "change": change, "on_credit": order.on_credit, "needs_review": order.needs_review,
+        "review_note": order.review_note,
         "cost": cost, "gross_profit": order.total - order.shipping_fee - order.refunded_amount - cost
         if order.status != "cancelled" else 0,
         "placed_at": order.placed_at, "paid_at": order.paid_at, "shipped_at": order.shipped_at,

@@ -28,7 +28,7 @@ Start = Literal["beginning", "end"]
 NAME_MAX = 100
 # The capabilities whose `tasks.py` is imported when it exists, in this order.
 CAPABILITIES = ("scheduling", "catalog", "inventory", "customers", "sales", "loyalty", "crm.pipeline",
-                "crm.aftersales", "crm.campaigns", "crm.care", "analytics", "sync")
+                "crm.aftersales", "crm.campaigns", "crm.care", "analytics", "channels", "sync")
 
 
 @dataclass(frozen=True)
