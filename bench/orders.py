@@ -41,7 +41,8 @@ from teahub.db.models import metadata
 from teahub.db.uow import UnitOfWork
 from teahub.inventory import service as inventory
 from teahub.inventory.schemas import LocationIn, ReceiptIn
-from teahub.sales import refunds, service as sales
+from teahub.sales import refunds
+from teahub.sales import service as sales
 from teahub.sales.schemas import OrderIn, PaymentIn, RefundIn
 
 SKUS = [f"BENCH-{i:03d}" for i in range(40)]

@@ -156,14 +156,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         return
     from teahub import worker
     from teahub.scheduling.registry import load_tasks
+    from teahub.sync import runtime as sync_runtime
+    from teahub.sync.broker import BrokerConfig
 
     load_tasks()
     thread, stop = worker.start_embedded(app.state.engine)
+    # The sync loops relay and deliver within moments instead of at the runner's 5-second jobs.
+    sync_thread, sync_stop = sync_runtime.start(app.state.engine, BrokerConfig.from_settings(app.state.settings))
     try:
         yield
     finally:
         stop.set()
+        sync_stop.set()
         thread.join(timeout=10)
+        sync_thread.join(timeout=10)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -195,6 +201,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from teahub.loyalty.routes import router as loyalty_router
     from teahub.sales.routes import router as sales_router
     from teahub.scheduling.routes import router as worker_router
+    from teahub.sync.routes import metrics_router
     from teahub.sync.routes import router as sync_router
 
     for router in (auth_router, catalog_router, inventory_router, customers_router, sales_router,
@@ -202,6 +209,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                    campaigns_router, care_router, channels_router, worker_router):
         app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
+    app.include_router(metrics_router, responses=PROBLEM_RESPONSES)
     _problems_as_problem_json(app)
 
     @app.get("/health", tags=["health"])

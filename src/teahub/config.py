@@ -13,6 +13,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./teahub.db"
     broker_url: str | None = None
+    # Names of teahub's exchanges and queues on the broker start with this (teahub.order.paid, teahub.sync.erp).
+    broker_exchange_prefix: str = "teahub"
     # Sessions for the web UI live this long.
     session_hours: int = 12
     # Pool sizing for server databases; SQLite ignores it.

@@ -143,6 +143,7 @@ def test_a_members_life_end_to_end(client: TestClient, app: Any) -> None:
     assert exported["customer"]["phone"] == "+8613812345678"
     assert {o["id"] for o in exported["orders"]} == {store["id"], online["id"], third["id"]}
     assert exported["points"]["balance"] == seen["points"]["balance"]
+    assert sorted(m["source"] for m in exported["messages"]) == sorted(messages(client, me))
     erased = f.ok(client.post(f"/api/v1/customers/{me}/erase", json={"reason": "本人来电要求删除"}))
     assert erased["phone"] is None and erased["address"] is None and erased["birthday"] is None
     assert f.ok(client.get(f"/api/v1/orders/{third['id']}"))["total"] == 60800

@@ -70,9 +70,11 @@ def map_sku(
     platform_sku_id: Annotated[str | None, typer.Option(help="the platform's SKU id (item id without SKUs)")] = None,
     outer_code: Annotated[str | None, typer.Option(help="the merchant code the platform sends")] = None,
     units: Annotated[int, typer.Option(min=1, help="teahub base units per platform piece")] = 1,
+    item_id: Annotated[str | None, typer.Option(help="the platform's item id (num_iid, goods_id) for stock")] = None,
 ) -> None:
     """Map a platform SKU of a shop to a teahub SKU."""
-    data = SkuMappingIn(platform_sku_id=platform_sku_id, outer_code=outer_code, sku=sku, units_per_item=units)
+    data = SkuMappingIn(platform_sku_id=platform_sku_id, outer_code=outer_code, sku=sku, units_per_item=units,
+                        item_id=item_id)
     with cli_unit_of_work() as uow:
         mapping = service.add_mapping(uow, shop, data)
     key = mapping["platform_sku_id"] or mapping["outer_code"]
@@ -97,6 +99,50 @@ def unmap(shop: str, mapping_id: int) -> None:
     with cli_unit_of_work() as uow:
         service.delete_mapping(uow, shop, mapping_id)
     out().print(f"mapping {mapping_id} of {escape(shop)} removed")
+
+
+@shops_app.command("stock")
+@handles_domain_errors
+def stock(shop: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What the shop shows of each mapped SKU, what was pushed, and what is pending or failing."""
+    with cli_unit_of_work() as uow:
+        view = service.shop_stock(uow, shop)
+    if as_json:
+        _print_json(view)
+        return
+    table = Table("sku", "available", "shows", "pushed", "pushed at", "pending", "last error")
+    for i in view["items"]:
+        table.add_row(escape(i["sku"]), str(i["available"]), str(i["quantity"]),
+                      "-" if i["pushed_quantity"] is None else str(i["pushed_quantity"]),
+                      i["pushed_at"].isoformat(timespec="seconds") if i["pushed_at"] else "-",
+                      "yes" if i["dirty"] else "no", escape(i["last_error"] or ""))
+    out().print(table)
+
+
+@shops_app.command("resync")
+@handles_domain_errors
+def resync(shop: str) -> None:
+    """Push every mapped SKU's figure to the shop now, changed or not."""
+    with cli_unit_of_work() as uow:
+        result = service.resync_shop(uow, shop)
+    out().print(f"{escape(shop)}: {result['marked']} SKUs, {result['pushed']} pushed ({result['calls']} calls), "
+                f"{result['unchanged']} unchanged, {result['failed']} failed")
+    if result["failed"]:
+        raise typer.Exit(1)
+
+
+@channels_app.command("reconcile")
+@handles_domain_errors
+def reconcile(shop: Annotated[str | None, typer.Option(help="one shop; every active shop when omitted")] = None,
+              days: Annotated[int, typer.Option(min=1, max=90, help="orders modified in the last N days")] = 3
+              ) -> None:
+    """Compare each shop's recent orders with teahub's, repair what can be, print what still differs (JSON)."""
+    with cli_unit_of_work() as uow:
+        results = {shop: service.reconcile_shop(uow, shop, days=days)} if shop else \
+            service.reconcile_all(uow, days=days)["shops"]
+    _print_json(results)
+    if any(r.get("error") or r.get("differences") for r in results.values()):
+        raise typer.Exit(1)
 
 
 @channels_app.command("inbox")

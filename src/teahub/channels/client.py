@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from teahub.channels.connectors.base import Connector, loads
+from teahub.channels.connectors.base import Connector, StockUpdate, loads
 from teahub.channels.shops import ShopInfo
 from teahub.db.base import utcnow
 from teahub.errors import Conflict, DomainError
@@ -53,3 +53,7 @@ class PlatformClient:
             raise PlatformUnavailable(f"{self.connector.platform} {method} answered a JSON {type(answer).__name__}",
                                       field="api_url")
         return answer
+
+    def stock_update(self, update: StockUpdate) -> dict[str, Any]:
+        """Set what the shop shows of one platform SKU, through the connector's stock API call."""
+        return self.connector.stock_update(self, update)

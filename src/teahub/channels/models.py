@@ -65,6 +65,9 @@ class SkuMapping(Base):
     outer_code: Mapped[str | None] = mapped_column(String(64))
     sku: Mapped[str] = mapped_column(String(64))
     units_per_item: Mapped[int] = mapped_column(Integer, default=1)
+    # The platform's item id (Taobao num_iid, PDD goods_id, Youzan item_id), which their stock APIs need beside
+    # the SKU id; for an item without SKUs the platform SKU id is the item id already.
+    item_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     __table_args__ = (
@@ -162,3 +165,28 @@ class PullCheckpoint(Base):
     last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_count: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ShopStock(Base):
+    """What one shop is shown of one teahub SKU, one row per shop × SKU: dirty since a stock change (coalesced:
+    more changes keep one row, `marks` counts them so a push never clears a change it did not see), what was
+    pushed last and when, and the last failure with its backoff. `quantity` is the shop's figure in teahub base
+    units (available × ratio − safety stock, capped); each platform SKU mapped to it shows quantity ÷ its
+    units per item."""
+
+    __tablename__ = "channel_shop_stock"
+
+    shop_id: Mapped[int] = mapped_column(ForeignKey("channel_shops.id", ondelete="CASCADE"), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dirty_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    marks: Mapped[int] = mapped_column(BigInteger, default=0)
+    force: Mapped[bool] = mapped_column(Boolean, default=False)  # a resync: push even when unchanged
+    pushed_quantity: Mapped[int | None] = mapped_column(Integer)
+    pushed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())  # a worker is pushing it until then
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_channel_shop_stock_dirty_since", "dirty_since"),)

@@ -17,10 +17,13 @@ from teahub.channels.schemas import (
     InboxState,
     Platform,
     PullOut,
+    ReconcileOut,
     ReplayOut,
+    ResyncOut,
     ShopIn,
     ShopOut,
     ShopPatch,
+    ShopStockOut,
     SkuMappingIn,
     SkuMappingOut,
 )
@@ -84,6 +87,32 @@ def delete_mapping(shop: ShopCode, mapping_id: PathId, principal: CurrentPrincip
     principal.require_role(*OPERATE)
     service.delete_mapping(uow, shop, mapping_id)
     return Response(status_code=204)
+
+
+# -- stock shown on the shops ----------------------------------------------------------------------
+@router.get("/shops/{shop}/stock", response_model=ShopStockOut)
+def shop_stock(shop: ShopCode, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    """Per mapped SKU: available at the shop's location, what the shop should show (available × ratio − safety
+    stock, capped), what was pushed and when, whether a push is pending, and the last error."""
+    principal.require_role(*OPERATE)
+    return service.shop_stock(uow, shop)
+
+
+@router.post("/shops/{shop}/stock/resync", response_model=ResyncOut)
+def resync_stock(shop: ShopCode, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    """Push every mapped SKU's figure to the shop now, changed or not (as the nightly resync does)."""
+    principal.require_role(*OPERATE)
+    return service.resync_shop(uow, shop)
+
+
+@router.post("/channels/{shop}/reconcile", response_model=ReconcileOut)
+def reconcile(shop: ShopCode, principal: CurrentPrincipal, uow: Uow,
+              days: Annotated[int, Query(ge=1, le=90, description="orders modified in the last N days")] = 3
+              ) -> dict[str, Any]:
+    """Compare the shop's orders modified in the last `days` days with teahub's; missing or stale orders are
+    stored and processed through the inbox like a pull; what still differs is reported."""
+    principal.require_role(*OPERATE)
+    return service.reconcile_shop(uow, shop, days=days)
 
 
 # -- inbound --------------------------------------------------------------------------------------

@@ -17,11 +17,16 @@ def ratio_points(ratio: Decimal) -> int:
 
 
 def available_to_sell(available: int, ratio_points: int, safety_stock: int, cap: int | None) -> int:
-    """What a shop is shown (DOMAIN.md): available × ratio − safety stock, never below 0, at most the cap.
-    The seam for pushing stock to the shops."""
+    """What a shop is shown (DOMAIN.md): floor(available × ratio) − safety stock, never below 0, at most the cap
+    (teahub base units; see channels.stock)."""
     shown = available * ratio_points // RATIO_SCALE - safety_stock
     shown = max(shown, 0)
     return min(shown, cap) if cap is not None else shown
+
+
+def platform_pieces(quantity: int, units_per_item: int) -> int:
+    """Whole platform pieces in a quantity of teahub base units (a 250 g bag of 1,100 g shown: 4)."""
+    return max(quantity, 0) // units_per_item
 
 
 def is_older(*, version: int | None, modified_at: datetime | None, held_version: int | None,

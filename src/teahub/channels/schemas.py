@@ -80,8 +80,11 @@ class SkuMappingIn(BaseModel):
     outer_code: str | None = Field(default=None, min_length=1, max_length=64)
     sku: str = Field(min_length=1, max_length=64)
     units_per_item: int = Field(default=1, ge=1, le=1_000_000, description="teahub base units per platform piece")
+    item_id: str | None = Field(default=None, min_length=1, max_length=64, description=(
+        "the platform's item id (Taobao num_iid, PDD goods_id, Youzan item_id), which their stock APIs need "
+        "beside a SKU id or merchant code; not needed for an item without SKUs mapped by its item id"))
 
-    @field_validator("platform_sku_id", "outer_code", "sku")
+    @field_validator("platform_sku_id", "outer_code", "sku", "item_id")
     @classmethod
     def trimmed(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
@@ -96,6 +99,7 @@ class SkuMappingOut(BaseModel):
     outer_code: str | None
     sku: str
     units_per_item: int
+    item_id: str | None = None
     created_at: datetime
 
 
@@ -136,3 +140,70 @@ class PullOut(BaseModel):
     processed: int
     failed: int
     error: str | None = None
+
+
+# -- stock shown on the shops ---------------------------------------------------------------------
+class StockTargetOut(BaseModel):
+    """One platform SKU the teahub SKU is sold as, and the pieces it should show."""
+
+    mapping_id: int
+    platform_sku_id: str | None
+    outer_code: str | None
+    item_id: str | None
+    units_per_item: int
+    quantity: int
+
+
+class ShopStockItemOut(BaseModel):
+    """A mapped SKU: available at the shop's location, what the shop should show (teahub base units), what was
+    pushed and when, whether a push is pending, and the last error (kept until a push succeeds)."""
+
+    sku: str
+    available: int
+    quantity: int
+    pushed_quantity: int | None
+    pushed_at: datetime | None
+    dirty: bool
+    dirty_since: datetime | None
+    attempts: int
+    retry_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    targets: list[StockTargetOut]
+
+
+class ShopStockOut(BaseModel):
+    shop: str
+    platform: Platform
+    location: str
+    allocation: AllocationOut
+    items: list[ShopStockItemOut]
+
+
+class ResyncOut(BaseModel):
+    shop: str
+    marked: int
+    pushed: int
+    unchanged: int
+    failed: int
+    calls: int
+
+
+class ReconcileDifference(BaseModel):
+    external_id: str
+    field: str
+    platform: str | int | None
+    teahub: str | int | None
+
+
+class ReconcileOut(BaseModel):
+    """The platform's orders modified in the last `days` days compared with teahub's: `missing` were not in
+    teahub, `repaired` differed and were brought in line (stored and processed through the inbox); the
+    `differences` left are for a person."""
+
+    shop: str
+    days: int
+    checked: int
+    missing: int
+    repaired: int
+    differences: list[ReconcileDifference]

@@ -1,24 +1,19 @@
 """The channels' entry point for the rest of teahub: shops and their SKU mappings, taking platform orders and
-pushes in through the inbox, replaying failed messages, and pulling orders by modified time. The use cases live
-in the modules named below."""
+pushes in through the inbox, replaying failed messages, pulling orders by modified time, stock pushed back to
+the shops, and reconciliation with them. The use cases live in the modules named below."""
 
 from __future__ import annotations
 
 from teahub.channels.inbox import get_message, list_inbox
 from teahub.channels.processing import Outcome, process, receive_order, receive_push, replay, replay_failed
 from teahub.channels.pulling import pull_all, pull_shop
-from teahub.channels.shops import (
-    add_mapping,
-    create_shop,
-    delete_mapping,
-    get_shop,
-    list_mappings,
-    list_shops,
-    update_shop,
-)
+from teahub.channels.reconcile import reconcile_all, reconcile_shop
+from teahub.channels.shops import create_shop, delete_mapping, get_shop, list_shops, update_shop
+from teahub.channels.stock import add_mapping, list_mappings, push_due, resync_all, resync_shop, shop_stock
 
 __all__ = [
     "Outcome", "add_mapping", "create_shop", "delete_mapping", "get_message", "get_shop", "list_inbox",
     "list_mappings", "list_shops", "process", "pull_all", "pull_shop", "receive_order", "receive_push", "replay",
-    "replay_failed", "update_shop",
+    "push_due", "reconcile_all", "reconcile_shop", "replay_failed", "resync_all", "resync_shop", "shop_stock",
+    "update_shop",
 ]

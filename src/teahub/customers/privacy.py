@@ -63,6 +63,7 @@ def has_consent(uow: UnitOfWork, customer_id: int, purpose: str) -> bool:
 def export(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
     """Everything teahub holds about a customer, as JSON; the export itself is audited."""
     from teahub.crm.aftersales import service as aftersales
+    from teahub.crm.care import service as care
     from teahub.loyalty import coupons
     from teahub.loyalty import service as loyalty
     from teahub.sales import views as sales
@@ -76,6 +77,7 @@ def export(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
             "points": loyalty.points_of(uow, customer.id, limit=100_000),
             "coupons": coupons.customer_coupons(uow, customer.id),
             "tickets": aftersales.list_tickets(uow, customer_id=customer.id, limit=100_000),
+            "messages": care.list_messages(uow, customer_id=customer.id, limit=100_000),
             "exported_at": uow.now(),
         }
         uow.audit("customer.exported", "customer", customer.id, None, {"by": uow.actor})

@@ -17,5 +17,6 @@ from teahub.loyalty import models as loyalty_models  # noqa: F401
 from teahub.sales import models as sales_models  # noqa: F401
 from teahub.scheduling import models as scheduling_models  # noqa: F401
 from teahub.sync import models as sync_models  # noqa: F401
+from teahub.sync.erp import models as sync_erp_models  # noqa: F401
 
 metadata = Base.metadata

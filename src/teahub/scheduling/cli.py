@@ -47,10 +47,16 @@ def run(
         if once:
             out().print_json(json.dumps(runner.run_once()))
             return
+        from teahub.sync import runtime as sync_runtime
+        from teahub.sync.broker import BrokerConfig
+
         stop = threading.Event()
+        sync_thread, sync_stop = sync_runtime.start(engine, BrokerConfig.from_settings(get_settings()))
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, lambda *_: (stop.set(), sync_stop.set()))
         runner.run_forever(stop, poll)
+        sync_stop.set()
+        sync_thread.join(timeout=10)
 
 
 @app.command("status")

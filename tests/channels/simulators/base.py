@@ -45,6 +45,9 @@ class Platform:
     orders: dict[str, Held] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     down: bool = False
+    stock: list[dict[str, Any]] = field(default_factory=list)  # stock updates accepted, as the platform got them
+    refuse_stock: int = 0  # refuse this many stock updates to come (the platform's own error answer)
+    idempotent_ids: set[str] = field(default_factory=set)
 
     def put(self, raw: bytes) -> str:
         external_id, modified = self.modified_of(json.loads(raw))
@@ -58,6 +61,32 @@ class Platform:
         self.orders.clear()
         self.calls.clear()
         self.down = False
+        self.stock.clear()
+        self.refuse_stock = 0
+        self.idempotent_ids.clear()
+
+    def take_stock(self, update: dict[str, Any]) -> bool:
+        """Record a stock update; False when told to refuse it. A repeated idempotency id is applied once."""
+        if self.refuse_stock > 0:
+            self.refuse_stock -= 1
+            return False
+        key = update.get("idempotent_id")
+        if key is not None:
+            if key in self.idempotent_ids:
+                return True
+            self.idempotent_ids.add(str(key))
+        self.stock.append(update)
+        return True
+
+    def shown(self) -> dict[str, int]:
+        """The latest quantity per platform SKU (by the update's ids, joined with '/')."""
+        latest: dict[str, int] = {}
+        for update in self.stock:
+            ids = [str(v) for k, v in update.items() if k not in ("quantity", "stockNum", "stock_num", "type",
+                                                                 "update_type", "incremental", "idempotent_id")]
+            quantity = update.get("quantity", update.get("stockNum", update.get("stock_num")))
+            latest["/".join(ids)] = int(quantity)  # type: ignore[arg-type]
+        return latest
 
 
 class Server:

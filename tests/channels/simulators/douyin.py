@@ -62,5 +62,21 @@ async def order_detail(request: Request) -> Response:
     return Response(held.raw, media_type="application/json")
 
 
+async def sync_stock(request: Request) -> Response:
+    query = _verified(request, await request.body())
+    if query is None:
+        return JSONResponse({"code": 30001, "msg": "签名不正确", "data": None})
+    PLATFORM.calls.append("sku.syncStock")
+    args = json.loads(query["param_json"])
+    update = {k: str(args[k]) for k in ("sku_id", "out_sku_id", "code", "product_id") if k in args}
+    update |= {"stock_num": int(args["stock_num"]), "incremental": bool(args.get("incremental", False))}
+    if "idempotent_id" in args:
+        update["idempotent_id"] = str(args["idempotent_id"])
+    if not PLATFORM.take_stock(update):
+        return JSONResponse({"code": 50002, "msg": "库存同步失败", "data": None})
+    return JSONResponse({"code": 10000, "msg": "success", "data": {}})
+
+
 app = Starlette(routes=[Route("/order/searchList", search_list, methods=["POST"]),
-                        Route("/order/orderDetail", order_detail, methods=["POST"])])
+                        Route("/order/orderDetail", order_detail, methods=["POST"]),
+                        Route("/sku/syncStock", sync_stock, methods=["POST"])])

@@ -43,6 +43,10 @@ async def routerjson(request: Request) -> Response:
         if held is None:
             return JSONResponse({"jingdong_pop_order_get_responce": {"code": "1", "zh_desc": "订单不存在"}})
         return Response(held.raw, media_type="application/json")
+    if method == "jingdong.stock.write.updateSkuStock":
+        if not PLATFORM.take_stock({"skuId": str(args["skuId"]), "stockNum": int(args["stockNum"])}):
+            return JSONResponse({"error_response": {"code": "10100", "zh_desc": "库存更新失败"}})
+        return JSONResponse({"jingdong_stock_write_updateSkuStock_responce": {"code": "0", "success": True}})
     return JSONResponse({"error_response": {"code": "66", "zh_desc": f"没有此方法 {method}"}})
 
 

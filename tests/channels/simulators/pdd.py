@@ -45,6 +45,12 @@ async def router(request: Request) -> Response:
         if held is None:
             return JSONResponse({"error_response": {"error_code": 50000, "error_msg": "订单不存在"}})
         return Response(held.raw, media_type="application/json")
+    if method == "pdd.goods.quantity.update":
+        update = {k: params[k] for k in ("goods_id", "sku_id", "outer_id") if k in params}
+        update |= {"quantity": int(params["quantity"]), "update_type": int(params.get("update_type", "1"))}
+        if not PLATFORM.take_stock(update):
+            return JSONResponse({"error_response": {"error_code": 70031, "error_msg": "库存更新失败"}})
+        return JSONResponse({"goods_quantity_update_response": {"is_success": True}})
     return JSONResponse({"error_response": {"error_code": 10000, "error_msg": f"unknown type {method}"}})
 
 

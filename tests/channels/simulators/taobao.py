@@ -50,6 +50,15 @@ async def rest(request: Request) -> Response:
         if held is None:
             return _error(15, "Remote service error: trade not found")
         return Response(held.raw, media_type="application/json")
+    if method == "taobao.item.quantity.update":
+        update = {k: str(params[k]) for k in ("num_iid", "sku_id", "outer_id") if k in params}
+        update |= {"quantity": int(str(params["quantity"])), "type": int(str(params.get("type", 1)))}
+        if not PLATFORM.take_stock(update):
+            return JSONResponse({"error_response": {"code": 15, "msg": "Remote service error",
+                                                    "sub_code": "isv.item-quantity-update-service-error",
+                                                    "sub_msg": "库存更新失败", "request_id": "sim"}})
+        return JSONResponse({"item_quantity_update_response": {"item": {
+            "num_iid": update["num_iid"], "num": update["quantity"], "modified": "2026-11-11 10:00:00"}}})
     return _error(22, f"Invalid method {method}")
 
 

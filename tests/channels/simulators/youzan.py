@@ -47,6 +47,12 @@ async def api(request: Request) -> Response:
         document = json.loads(held.raw)
         whole = document if "data" in document else {"code": 200, "success": True, "data": document}
         return JSONResponse(whole)
+    if method == "youzan.item.quantity.update":
+        update = {k: str(args[k]) for k in ("item_id", "sku_id") if k in args}
+        update |= {"quantity": int(args["quantity"]), "type": int(args.get("type", 0))}
+        if not PLATFORM.take_stock(update):
+            return JSONResponse({"code": 141500101, "success": False, "message": "库存更新失败"})
+        return JSONResponse({"code": 200, "success": True, "message": "successful", "data": True})
     return JSONResponse({"code": 4004, "success": False, "message": f"no api {method}"})
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from teahub.errors import ValidationFailed
+from teahub.errors import Conflict, ValidationFailed
 from teahub.money import distribute
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -127,11 +127,30 @@ class PlatformApi(Protocol):
 
 @dataclass(frozen=True)
 class StockUpdate:
-    """The seam for pushing stock back to a shop (not wired yet): how many of a platform SKU to show."""
+    """How many of one platform SKU a shop shows (a full update, never an increment). The platform SKU is named
+    by its SKU id or by the merchant code, with the item id where the platform's stock API wants it (for an item
+    without SKUs the platform SKU id is the item id). `idempotency_key` is the same for a retry of the same
+    update, for platforms that dedupe on one (Douyin `idempotent_id`)."""
 
     platform_sku_id: str | None
     merchant_code: str | None
     quantity: int
+    item_id: str | None = None
+    idempotency_key: str = ""
+
+    def item(self) -> str | None:
+        """The item id: given, or the platform SKU id of an item without SKUs."""
+        return self.item_id or self.platform_sku_id
+
+    def sku_of_item(self) -> str | None:
+        """The platform SKU id inside the item, when the update names one beside the item."""
+        return self.platform_sku_id if self.item_id and self.platform_sku_id != self.item_id else None
+
+
+class StockRefused(Conflict):
+    """The platform answered a stock update with an error, or the update lacks an id the platform needs."""
+
+    title = "The platform refused the stock update"
 
 
 class Connector(Protocol):
@@ -176,6 +195,11 @@ class Connector(Protocol):
     def request(self, secrets: ShopSecrets, method: str, params: Mapping[str, Any], now: datetime
                 ) -> tuple[str, dict[str, str], bytes]:
         """(path and query, headers, body) of one signed API call."""
+        ...
+
+    def stock_update(self, api: PlatformApi, update: StockUpdate) -> dict[str, Any]:
+        """Set what the shop shows of one platform SKU through the platform's stock API; raises StockRefused
+        when the platform says no (or PlatformUnavailable, from the client, when it cannot be reached)."""
         ...
 
 

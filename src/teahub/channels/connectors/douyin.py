@@ -26,6 +26,8 @@ from teahub.channels.connectors.base import (
     PushMessage,
     Receiver,
     ShopSecrets,
+    StockRefused,
+    StockUpdate,
     as_list,
     codes,
     dig,
@@ -187,6 +189,27 @@ class DouyinConnector:
 
     def fetch_order(self, api: PlatformApi, external_id: str) -> dict[str, Any]:
         return api.call("order.orderDetail", {"shop_order_id": external_id})
+
+    # -- stock ---------------------------------------------------------------------------------------
+    def stock_update(self, api: PlatformApi, update: StockUpdate) -> dict[str, Any]:
+        """`sku.syncStock`: `sku_id` or `out_sku_id` (the merchant code), `stock_num`, `incremental` false, and
+        `idempotent_id` so a retried update is applied once."""
+        params: dict[str, Any] = {"stock_num": update.quantity, "incremental": False}
+        if update.sku_of_item() or (update.platform_sku_id and not update.item_id):
+            params["sku_id"] = update.sku_of_item() or update.platform_sku_id
+        elif update.merchant_code:
+            params["out_sku_id"] = update.merchant_code
+        else:
+            raise StockRefused("douyin needs a sku_id or a merchant code", field="platform_sku_id")
+        if update.item_id:
+            params["product_id"] = update.item_id
+        if update.idempotency_key:
+            params["idempotent_id"] = update.idempotency_key
+        answer = api.call("sku.syncStock", params)
+        if answer.get("code") not in (10000, "10000"):
+            raise StockRefused(f"douyin refused the stock update: {answer.get('msg') or answer.get('code')}",
+                               field="quantity")
+        return answer
 
 
 def _missing(where: str) -> Any:

@@ -24,6 +24,8 @@ from teahub.channels.connectors.base import (
     PushMessage,
     Receiver,
     ShopSecrets,
+    StockRefused,
+    StockUpdate,
     as_list,
     beijing,
     beijing_text,
@@ -170,6 +172,21 @@ class JdConnector:
         return api.call("jingdong.pop.order.get", {"order_id": external_id, "optional_fields": (
             "orderId,orderState,orderStartTime,paymentConfirmTime,modified,pin,orderTotalPrice,orderSellerPrice,"
             "orderPayment,freightPrice,sellerDiscount,consigneeInfo,itemInfoList")})
+
+    # -- stock ---------------------------------------------------------------------------------------
+    def stock_update(self, api: PlatformApi, update: StockUpdate) -> dict[str, Any]:
+        """`jingdong.stock.write.updateSkuStock`: `skuId`, `stockNum` (the JD SKU id; JD takes no merchant code)."""
+        sku_id = update.sku_of_item() or update.platform_sku_id
+        if sku_id is None:
+            raise StockRefused(f"jd sets stock by its skuId only; merchant code {update.merchant_code} names none: "
+                               "map the JD skuId", field="platform_sku_id")
+        answer = api.call("jingdong.stock.write.updateSkuStock", {"skuId": sku_id, "stockNum": update.quantity})
+        body = answer.get("jingdong_stock_write_updateSkuStock_responce")
+        if not isinstance(body, dict) or str(body.get("code", "0")) != "0" or body.get("success") is False:
+            error = answer.get("error_response") or body or answer
+            raise StockRefused(f"jd refused the stock update: {error.get('zh_desc') or error.get('msg') or error}",
+                               field="quantity")
+        return answer
 
 
 def _missing(where: str) -> Any:

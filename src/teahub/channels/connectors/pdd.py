@@ -26,6 +26,8 @@ from teahub.channels.connectors.base import (
     PushMessage,
     Receiver,
     ShopSecrets,
+    StockRefused,
+    StockUpdate,
     as_list,
     beijing,
     codes,
@@ -165,6 +167,25 @@ class PddConnector:
 
     def fetch_order(self, api: PlatformApi, external_id: str) -> dict[str, Any]:
         return api.call("pdd.order.information.get", {"order_sn": external_id})
+
+    # -- stock ---------------------------------------------------------------------------------------
+    def stock_update(self, api: PlatformApi, update: StockUpdate) -> dict[str, Any]:
+        """`pdd.goods.quantity.update`: `goods_id`, then `sku_id` or `outer_id`, `quantity`, `update_type` 1 (full)."""
+        goods = update.item()
+        if goods is None:
+            raise StockRefused(f"pdd needs the goods id to set stock by merchant code {update.merchant_code}: "
+                               "map the SKU with its item id", field="item_id")
+        params: dict[str, Any] = {"goods_id": goods, "quantity": str(update.quantity), "update_type": "1"}
+        if update.sku_of_item():
+            params["sku_id"] = update.sku_of_item()
+        elif update.merchant_code:
+            params["outer_id"] = update.merchant_code
+        answer = api.call("pdd.goods.quantity.update", params)
+        body = answer.get("goods_quantity_update_response")
+        if not isinstance(body, dict) or body.get("is_success") is not True:
+            error = answer.get("error_response") or answer
+            raise StockRefused(f"pdd refused the stock update: {error.get('error_msg') or error}", field="quantity")
+        return answer
 
 
 def _missing(where: str) -> Any:

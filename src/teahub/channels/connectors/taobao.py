@@ -26,6 +26,8 @@ from teahub.channels.connectors.base import (
     PushMessage,
     Receiver,
     ShopSecrets,
+    StockRefused,
+    StockUpdate,
     as_list,
     beijing,
     beijing_text,
@@ -209,6 +211,26 @@ class TaobaoConnector:
 
     def fetch_order(self, api: PlatformApi, external_id: str) -> dict[str, Any]:
         return api.call("taobao.trade.fullinfo.get", {"tid": external_id, "fields": TRADE_FIELDS})
+
+    # -- stock ---------------------------------------------------------------------------------------
+    def stock_update(self, api: PlatformApi, update: StockUpdate) -> dict[str, Any]:
+        """`taobao.item.quantity.update`: `num_iid`, then `sku_id` or `outer_id` (the SKU's merchant code),
+        `quantity`, `type` 1 (full)."""
+        item = update.item()
+        if item is None:
+            raise StockRefused(f"{self.platform} needs the item id (num_iid) to set stock by merchant code "
+                               f"{update.merchant_code}: map the SKU with its item id", field="item_id")
+        params: dict[str, Any] = {"num_iid": item, "quantity": update.quantity, "type": 1}
+        if update.sku_of_item():
+            params["sku_id"] = update.sku_of_item()
+        elif update.merchant_code:
+            params["outer_id"] = update.merchant_code
+        answer = api.call("taobao.item.quantity.update", params)
+        if "error_response" in answer:
+            error = answer["error_response"] or {}
+            raise StockRefused(f"{self.platform} refused the stock update: "
+                               f"{error.get('sub_msg') or error.get('msg') or error}", field="quantity")
+        return answer
 
 
 class TmallConnector(TaobaoConnector):

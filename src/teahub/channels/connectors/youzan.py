@@ -22,6 +22,8 @@ from teahub.channels.connectors.base import (
     PushMessage,
     Receiver,
     ShopSecrets,
+    StockRefused,
+    StockUpdate,
     as_list,
     beijing,
     beijing_text,
@@ -210,6 +212,23 @@ class YouzanConnector:
 
     def fetch_order(self, api: PlatformApi, external_id: str) -> dict[str, Any]:
         return api.call("youzan.trade.get", {"tid": external_id})
+
+    # -- stock ---------------------------------------------------------------------------------------
+    def stock_update(self, api: PlatformApi, update: StockUpdate) -> dict[str, Any]:
+        """`youzan.item.quantity.update` (unconfirmed: Youzan's stock API is not in CHANNELS.md): `item_id`,
+        `sku_id` when the item has SKUs, `quantity`, `type` 0 (full)."""
+        item = update.item()
+        if item is None:
+            raise StockRefused(f"youzan needs the item id to set stock by merchant code {update.merchant_code}: "
+                               "map the SKU with its item id", field="item_id")
+        params: dict[str, Any] = {"item_id": item, "quantity": update.quantity, "type": 0}
+        if update.sku_of_item():
+            params["sku_id"] = update.sku_of_item()
+        answer = api.call("youzan.item.quantity.update", params)
+        if answer.get("success") is not True:
+            raise StockRefused(f"youzan refused the stock update: {answer.get('message') or answer.get('code')}",
+                               field="quantity")
+        return answer
 
 
 def _missing(where: str) -> Any:
