@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, update
 
@@ -210,7 +211,8 @@ def test_the_list_read_from_the_nightly_snapshot_is_the_live_list(client: TestCl
     assert stale["computed_at"] == stale["as_of"]
 
 
-def test_customers_who_ordered_after_the_snapshot_are_computed_live(client: TestClient, uow: UnitOfWork) -> None:
+def test_customers_who_ordered_after_the_snapshot_are_computed_live(client: TestClient, uow: UnitOfWork,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     people = _arrange(client)
     _nightly_job(uow)
     sale(client, people["steady"], [("LJ-250", 1)], at=at(0.01))  # bought again: not due for a month
@@ -225,6 +227,12 @@ def test_customers_who_ordered_after_the_snapshot_are_computed_live(client: Test
     ]
     from_snapshot = f.ok(client.get(LIST))
     assert _rows(from_snapshot) == expected and from_snapshot["total"] == 4
+    merged = repurchase.repurchase_due(uow)
+    assert merged["computed_at"] < merged["as_of"]
+    monkeypatch.setattr(repurchase, "MAX_ORDERS_SINCE", 2)  # more orders than that since: all computed live
+    live = repurchase.repurchase_due(uow)
+    assert live["computed_at"] == live["as_of"] and live["items"] == merged["items"]
+    monkeypatch.undo()
     wide = _every_page(client, 2, within_days=60, overdue_days=60)
     assert {r["customer_id"] for r in wide} >= {people["steady"]["id"], people["lapsed"]["id"], late["id"]}
     _age_snapshot(uow, timedelta(days=2))
@@ -255,6 +263,14 @@ def test_the_care_rules_call_reads_the_same_list_either_way(client: TestClient, 
     assert [(d["customer_id"], d["sku"], d["due_on"]) for d in snapshot["items"]] == \
         [(d["customer_id"], d["sku"], d["due_on"]) for d in live["items"]]
     assert snapshot["total"] == live["total"] == 4 and snapshot["items"][2]["customer_id"] == people["steady"]["id"]
+    # The care rules may run as of another moment: a snapshot of after it, or of more than a day before it, is
+    # not used; the list is computed as of that moment.
+    for moment in (NOW - timedelta(days=1), NOW + timedelta(days=2)):
+        uow.clock = lambda moment=moment: moment  # type: ignore[misc]
+        then = repurchase.repurchase_due(uow, within_days=7)
+        assert then["computed_at"] == then["as_of"] == moment
+    assert [(d["sku"], d["days_left"]) for d in then["items"]] == \
+        [(d["sku"], d["days_left"] - 2) for d in live["items"]]
 
 
 def test_ties_are_listed_by_customer_then_sku_on_every_page(client: TestClient, uow: UnitOfWork) -> None:

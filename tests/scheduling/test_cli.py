@@ -16,6 +16,7 @@ from teahub.config import get_settings
 from teahub.db.uow import UnitOfWork
 from teahub.scheduling import Every, cli, default_registry
 from teahub.scheduling.failures import list_failures
+from teahub.scheduling.registry import load_tasks
 from tests.scheduling.conftest import record_events
 
 
@@ -31,6 +32,9 @@ class Broken:
 @pytest.fixture
 def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Broken]:
     """The default registry with one job and one subscription (whatever capabilities registered is set aside)."""
+    # Import every capability's tasks first, into the real registry: a module first imported while the registry
+    # is set aside would register into the throwaway one, and be missing for later tests in this process.
+    load_tasks()
     monkeypatch.setattr(default_registry, "jobs", {})
     monkeypatch.setattr(default_registry, "subscriptions", {})
     for module in (cli, worker):

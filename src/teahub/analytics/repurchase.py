@@ -19,11 +19,11 @@ a nightly job (`refresh_snapshot`, see tasks.py) keeps every customer x tea's du
 `analytics_repurchase_due`, and the list reads it: the due days are those the live computation gives as of
 the snapshot's `computed_at`; the window (today, `days_left`) is today's. Customers with an order newer
 than the snapshot (an order id above the snapshot's last one) are computed live and merged in, so a customer
-who bought again this morning is not reminded; other changes to older orders (a late payment, a refund)
-show the next night. Without a snapshot, or with one older than `SNAPSHOT_MAX_AGE` (or newer than the
-unit of work's clock: a run as of another moment), the whole list is computed live. `computed_at` in the
-answer tells which moment the due days are as of. A customer's own list (`customer_repurchase`) is always
-computed live: it reads only their lines.
+who bought again this morning is not reminded; other changes to older orders (a late payment, a refund, a
+customer merge) show the next night. Without a snapshot, with one older than `SNAPSHOT_MAX_AGE` (or newer
+than the unit of work's clock: a run as of another moment), or with more than `MAX_ORDERS_SINCE` orders
+after it, the whole list is computed live. `computed_at` in the answer tells which moment the due days are
+as of. A customer's own list (`customer_repurchase`) is always computed live: it reads only their lines.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, exists, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Engine, bindparam, delete, func, insert, select, text, update
 
 from teahub.analytics import memo, rules
 from teahub.analytics.models import RepurchaseDueRow, Snapshot
@@ -138,13 +138,19 @@ def _order(d: Due) -> tuple[float, int, str]:
 def customer_repurchase(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
     """Every tea the customer bought lately, with when it is likely finished, soonest first."""
     with uow.reading():
-        header = customer_header(uow, customer_id)
+        return repurchase_of(uow, customer_header(uow, customer_id))
+
+
+def repurchase_of(uow: UnitOfWork, customer: dict[str, Any]) -> dict[str, Any]:
+    """`customer_repurchase` of a customer already read: {"customer_id", "name", "kind"} (the customer 360)."""
+    with uow.reading():
         now = uow.now()
+        customer_id = customer["customer_id"]
         facts = products(uow)
-        dues = [] if header["kind"] == "company" else list(
+        dues = [] if customer["kind"] == "company" else list(
             _dues(_lines(uow, now, None, Order.customer_id == customer_id), facts, set()))
         dues.sort(key=lambda d: (d.due_day, d.product.sku))
-        return {"customer_id": customer_id, "name": header["name"], "as_of": now,
+        return {"customer_id": customer_id, "name": customer["name"], "as_of": now,
                 "items": [_view(d, now) for d in dues], "next": None}
 
 
@@ -204,7 +210,7 @@ def _fresh_snapshot(uow: UnitOfWork, now: datetime) -> Any:
     return found
 
 
-def _sku_order(uow: UnitOfWork) -> ColumnElement[str]:
+def _sku_order(uow: UnitOfWork) -> Any:
     """SKUs in the order Python sorts them (code points), whatever the database's collation."""
     if uow.session.get_bind().dialect.name == "postgresql":
         return Product.sku.collate("C")
@@ -221,12 +227,12 @@ def _snapshot_page(uow: UnitOfWork, snapshot: Any, now: datetime, window: tuple[
     fresh = sorted(_dues(_lines(uow, now, _teas(facts), Order.customer_id.in_(people)), facts, set(), window),
                    key=_order)
     r = RepurchaseDueRow
+    # NOT IN a list of at most MAX_ORDERS_SINCE: hashed once on PostgreSQL, an index built once on SQLite.
+    in_window = (r.due_day >= window[0], r.due_day < window[1], r.customer_id.not_in(since))
+    total = session.scalar(select(func.count()).select_from(r).where(*in_window)) or 0
     kept = (select(r.customer_id, r.product_id, r.last_day, r.grams, r.purchases, r.grams_per_day, r.basis,
                    r.due_day)
-            .join(Product, Product.id == r.product_id)
-            .where(r.due_day >= window[0], r.due_day < window[1],
-                   ~exists().where(Order.customer_id == r.customer_id, Order.id > snapshot.last_order_id)))
-    total = session.scalar(select(func.count()).select_from(kept.subquery())) or 0
+            .join(Product, Product.id == r.product_id).where(*in_window))
     ordered = kept.order_by(r.due_day, r.customer_id, _sku_order(uow))
     # Merging: the page's rows of the snapshot are among its first offset + limit when customers are merged in
     ordered = ordered.limit(offset + limit) if fresh else ordered.offset(offset).limit(limit)
@@ -242,31 +248,40 @@ def _snapshot_page(uow: UnitOfWork, snapshot: Any, now: datetime, window: tuple[
 
 
 def refresh_snapshot(uow: UnitOfWork) -> dict[str, Any]:
-    """Compute every customer x tea's due day as of now and replace the snapshot with them, in one
-    transaction: safe to repeat, and a second run at the same time waits for the first (the snapshot's row
-    is locked first), then replaces its rows."""
-    with uow:
+    """Compute every customer x tea's due day as of now, then replace the snapshot with them in one short write
+    transaction: safe to repeat, and of two runs at the same time the second waits for the first (the
+    snapshot's row is locked first), then replaces its rows. The computing is done in a read transaction,
+    so that on SQLite the writers (orders) wait only for the writing. On PostgreSQL the table is vacuumed
+    after: the list reads a window of due days, which should not wade through last night's dead rows."""
+    with uow.reading():
         session = uow.session
         now = uow.now()
-        session.execute(_CLAIM, {"name": SNAPSHOT, "at": now})
         for_reports(session)
-        last_order_id = session.scalar(select(func.coalesce(func.max(Order.id), 0)))
+        last_order_id = session.scalar(select(func.coalesce(func.max(Order.id), 0))) or 0
         facts = products(uow)
+        dues = [(d.customer_id, d.product.id, d.last.day, d.last.grams, d.purchases, d.grams_per_day, d.basis,
+                 d.due_day)
+                for d in _dues(_lines(uow, now, _teas(facts), Order.customer_id.is_not(None)), facts,
+                               _companies(uow))]
+        engine = session.get_bind()
+    dues.sort(key=lambda due: (due[7], due[0]))  # stored in the order they are read: a window is a few pages
+    with uow:
+        session = uow.session
+        session.execute(_CLAIM, {"name": SNAPSHOT, "at": now})
         session.execute(delete(RepurchaseDueRow))
-        dues = _dues(_lines(uow, now, _teas(facts), Order.customer_id.is_not(None)), facts, _companies(uow))
-        rows = 0
-        while batch := list(islice(dues, _INSERT_BATCH)):
-            session.execute(insert(RepurchaseDueRow), [
-                {"customer_id": d.customer_id, "product_id": d.product.id, "last_day": d.last.day,
-                 "grams": d.last.grams, "purchases": d.purchases, "grams_per_day": d.grams_per_day,
-                 "basis": d.basis, "due_day": d.due_day} for d in batch])
-            rows += len(batch)
+        for start in range(0, len(dues), _INSERT_BATCH):
+            session.execute(insert(RepurchaseDueRow), [dict(zip(_COLUMNS, due, strict=True))
+                                                       for due in dues[start:start + _INSERT_BATCH]])
         session.execute(update(Snapshot).where(Snapshot.name == SNAPSHOT)
-                        .values(computed_at=now, last_order_id=last_order_id, row_count=rows))
+                        .values(computed_at=now, last_order_id=last_order_id, row_count=len(dues)))
         uow.commit()
-    return {"computed_at": now.isoformat(), "last_order_id": last_order_id, "rows": rows}
+    if isinstance(engine, Engine) and engine.dialect.name == "postgresql":  # last night's rows out of the way
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"VACUUM (ANALYZE) {RepurchaseDueRow.__tablename__}"))
+    return {"computed_at": now.isoformat(), "last_order_id": last_order_id, "rows": len(dues)}
 
 
+_COLUMNS = ("customer_id", "product_id", "last_day", "grams", "purchases", "grams_per_day", "basis", "due_day")
 # Insert the snapshot's row, or lock it when it exists (PostgreSQL: a concurrent run waits here).
 _CLAIM = text("INSERT INTO analytics_snapshots (name, computed_at, last_order_id, row_count) "
               "VALUES (:name, :at, 0, 0) ON CONFLICT (name) DO UPDATE SET row_count = analytics_snapshots.row_count"

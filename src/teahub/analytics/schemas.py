@@ -238,6 +238,8 @@ class DueTeaOfCustomer(DueTea):
 
 class RepurchaseDue(BaseModel):
     as_of: datetime
+    # The moment the due days were computed as of (the nightly snapshot's, or now when computed live).
+    computed_at: datetime | None = None
     within_days: int
     overdue_days: int
     total: int
