@@ -336,6 +336,15 @@ def secret_wrapped_md5(secret: str, params: Mapping[str, str], body: bytes = b""
     return md5_upper(secret.encode() + sorted_pairs(params) + body + secret.encode())
 
 
+def query_signed_md5(secrets: ShopSecrets, body: bytes, query: Mapping[str, str], *, key_param: str) -> bool:
+    """A push signed like the platform's API (JD, PDD): `sign` = secret-wrapped MD5 of the other query
+    parameters and the body; the app key, when given under `key_param`, must be the shop's."""
+    params = {k: v for k, v in query.items() if k != "sign"}
+    if params.get(key_param) not in (None, secrets.app_key):
+        return False
+    return same(query.get("sign"), secret_wrapped_md5(secrets.app_secret, params, body))
+
+
 def reconcile(paid: list[int], goods: int, fallback: list[int]) -> list[int]:
     """Line amounts that add up to `goods` exactly: as the platform gave them when they do, else `goods` split
     in proportion to them (or to `fallback`, e.g. price × quantity, when the platform gave none)."""

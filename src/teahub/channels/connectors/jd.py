@@ -35,8 +35,8 @@ from teahub.channels.connectors.base import (
     loads,
     optional_text,
     platform_sku,
+    query_signed_md5,
     reconcile,
-    same,
     secret_wrapped_md5,
     text_id,
     whole,
@@ -115,10 +115,7 @@ class JdConnector:
     # -- push ----------------------------------------------------------------------------------------
     def verify_push(self, secrets: ShopSecrets, body: bytes, headers: Mapping[str, str],
                     query: Mapping[str, str]) -> bool:
-        params = {k: v for k, v in query.items() if k != "sign"}
-        if params.get("app_key") not in (None, secrets.app_key):
-            return False
-        return same(query.get("sign"), secret_wrapped_md5(secrets.app_secret, params, body))
+        return query_signed_md5(secrets, body, query, key_param="app_key")
 
     def split_push(self, body: bytes) -> list[dict[str, Any]]:
         document = loads(body)
