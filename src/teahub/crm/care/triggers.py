@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from teahub.analytics import repurchase
+from teahub.analytics import care_audiences, repurchase
 from teahub.catalog import service as catalog
 from teahub.crm.aftersales import service as aftersales
-from teahub.crm.care import queries, rules
+from teahub.crm.care import rules
 from teahub.crm.care.messages import queue_message
 from teahub.crm.care.models import CustomerMessage
 from teahub.crm.care.settings import rule, rule_settings
@@ -90,7 +90,7 @@ def _clock_at(uow: UnitOfWork, now: datetime | None) -> Iterator[datetime]:
 
 def _birthday(uow: UnitOfWork, settings: rules.RuleSettings, now: datetime) -> Iterator[list[Candidate]]:
     today = rules.local_date(now)
-    for ids in queries.birthday_customers(uow, today.month):
+    for ids in care_audiences.birthday_customers(uow, today.month):
         yield [(cid, rules.birthday_key(today.year, cid), {"year": today.year, "month": today.month}) for cid in ids]
 
 
@@ -122,7 +122,7 @@ def _repurchase(uow: UnitOfWork, settings: rules.RuleSettings, now: datetime) ->
 
 
 def _win_back(uow: UnitOfWork, settings: rules.RuleSettings, now: datetime) -> Iterator[list[Candidate]]:
-    lapsed = queries.lapsed_customers(uow, rules.win_back_cutoff(now, settings.days or 0))
+    lapsed = care_audiences.lapsed_customers(uow, rules.win_back_cutoff(now, settings.days or 0))
     for start in range(0, len(lapsed), _KEY_CHECK_BATCH):
         yield [(c.customer_id, rules.win_back_key(c.customer_id, c.last_order_id),
                 {"last_order_id": c.last_order_id, "days_since": (now - c.last_placed_at).days})

@@ -1,7 +1,6 @@
-"""Whole-population reads the daily care rules need, analytics-style: who has a birthday this month and who has
-not bought for a while. Read-only; the customers and sales capabilities have no service that answers these in
-one statement (asking per customer would be a query per customer of the base). Each message still goes through
-`service.queue_message`, which checks the customer through the customers service.
+"""The audiences of the daily care rules, read across customers and orders (hence here, in analytics): who has a
+birthday this month and who has not bought for a while. Read-only; each message still goes through
+`teahub.crm.care.service.queue_message`, which checks the customer through the customers service.
 """
 
 from __future__ import annotations
