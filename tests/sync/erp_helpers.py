@@ -12,7 +12,6 @@ from sqlalchemy import Engine, select
 
 from teahub.sync import targets
 from teahub.sync.delivery import deliver
-from teahub.sync.erp import base
 from teahub.sync.erp.options import set_options
 from teahub.sync.models import SyncTarget
 from teahub.sync.schemas import TargetIn
@@ -27,9 +26,7 @@ PHONE = "13800138000"
 @pytest.fixture
 def erp_engine(app: Any) -> Iterator[Engine]:
     engine: Engine = app.state.engine
-    base.bind(engine)
     yield engine
-    base.bind(None)
 
 
 def shop(client: TestClient) -> None:

@@ -6,7 +6,7 @@ delivered, retry (a passing failure: the event is tried again later with backoff
 failure: the event goes straight to the dead letters). It never raises for one event's failure.
 
     class OdooConnector:                      # later: ERP connectors and YAML mappings fit the same shape
-        def __init__(self, target: TargetConfig) -> None: ...   # target.options: database, company, mapping
+        def __init__(self, target, sessions) -> None: ...  # target.options: database, mapping; sessions: the db
         def deliver(self, events): ...        # map each envelope, call the ERP, answer per event
         def close(self) -> None: ...
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
 Status = Literal["delivered", "retry", "rejected"]
 
@@ -76,7 +77,8 @@ class Connector(Protocol):
     def close(self) -> None: ...
 
 
-ConnectorFactory = Callable[[TargetConfig], Connector]
+# A factory gets the target and the database's session factory (for connectors that read records or keep state).
+ConnectorFactory = Callable[[TargetConfig, sessionmaker[Session]], Connector]
 _CONNECTORS: dict[str, ConnectorFactory] = {}
 
 
@@ -88,11 +90,11 @@ def connector_kinds() -> list[str]:
     return sorted(_CONNECTORS)
 
 
-def make_connector(target: TargetConfig) -> Connector:
+def make_connector(target: TargetConfig, sessions: sessionmaker[Session]) -> Connector:
     factory = _CONNECTORS.get(target.kind)
     if factory is None:
         raise LookupError(f"no connector for kind {target.kind!r}")
-    return factory(target)
+    return factory(target, sessions)
 
 
 # -- the generic webhook ------------------------------------------------------------------------------------
@@ -137,7 +139,7 @@ class WebhookConnector:
 
     parallel = 8
 
-    def __init__(self, target: TargetConfig) -> None:
+    def __init__(self, target: TargetConfig, sessions: sessionmaker[Session] | None = None) -> None:
         self.target = target
         self.client = httpx.Client(timeout=target.timeout_seconds, follow_redirects=False,
                                    headers={"User-Agent": USER_AGENT})

@@ -326,7 +326,7 @@ def deliver(uow: UnitOfWork, target_id: int, *, broker: BrokerConfig | None = No
         if lease.paused_until is not None and lease.paused_until > uow.now():
             result.state = "paused"
             return result
-        connector = make_connector(target.config)
+        connector = make_connector(target.config, uow.session_factory)
         run = _Pass(uow, target, holder, options, connector, result)
         run._position, run._failures = lease.position, lease.consecutive_failures
         run._bound_seq = target.bound_seq

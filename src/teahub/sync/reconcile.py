@@ -69,7 +69,7 @@ def reconcile_target(uow: UnitOfWork, name: str, *, days: int = 7, repair: bool 
     links = base.links(uow, target_id, list(refs))
     from teahub.sync.connectors import make_connector
 
-    connector: Any = make_connector(target.config)
+    connector: Any = make_connector(target.config, uow.session_factory)
     report: dict[str, Any] = {"target": name, "kind": kind, "days": days, "checked": 0, "missing": [],
                               "different": [], "repaired": 0, "errors": []}
     try:

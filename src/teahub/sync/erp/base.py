@@ -4,15 +4,12 @@ the mapped document, the per-record link (steps, external id, mapping version), 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import delete, select
 
-from teahub.db.engine import make_engine, make_session_factory
 from teahub.db.uow import UnitOfWork
 from teahub.errors import NotFound
 from teahub.sync.connectors import Result, TargetConfig
@@ -21,26 +18,6 @@ from teahub.sync.mappings import ApplyError, Mapping, MappingError, for_target
 from teahub.sync.rules import record_key
 
 ACTOR = "sync:erp"
-_bound: sessionmaker[Session] | None = None
-_engines: dict[str, Engine] = {}
-_lock = threading.Lock()
-
-
-def bind(engine: Engine | None) -> None:
-    """Read records and keep links in this database (the worker's, a test's). Unbound: the configured one."""
-    global _bound
-    _bound = make_session_factory(engine) if engine is not None else None
-
-
-def unit_of_work() -> UnitOfWork:
-    if _bound is not None:
-        return UnitOfWork(_bound, actor=ACTOR)
-    from teahub.config import get_settings
-
-    url = get_settings().database_url
-    with _lock:
-        engine = _engines.get(url) or _engines.setdefault(url, make_engine(url, pool_size=2, max_overflow=4))
-    return UnitOfWork(make_session_factory(engine), actor=ACTOR)
 
 
 class Permanent(Exception):

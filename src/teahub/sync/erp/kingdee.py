@@ -30,7 +30,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
+from teahub.db.uow import UnitOfWork
 from teahub.sync.connectors import USER_AGENT, Result, TargetConfig
 from teahub.sync.erp import base
 from teahub.sync.erp.base import Permanent, Transient
@@ -82,8 +84,9 @@ def parse_status(answer: Any) -> dict[str, Any]:
 class KingdeeConnector:
     records = ("order",)
 
-    def __init__(self, target: TargetConfig) -> None:
+    def __init__(self, target: TargetConfig, sessions: sessionmaker[Session]) -> None:
         self.target = target
+        self.sessions = sessions
         self.base_url = target.url.rstrip("/")
         self.client = httpx.Client(timeout=target.timeout_seconds, headers={"User-Agent": USER_AGENT})
 
@@ -132,7 +135,7 @@ class KingdeeConnector:
             base.save_link(uow, self.target.id, prepared, event["id"], "audited")
 
     def deliver(self, events: Sequence[dict[str, Any]]) -> list[Result]:
-        uow = base.unit_of_work()
+        uow = UnitOfWork(self.sessions, actor=base.ACTOR)
         return [base.guarded(e["id"], lambda e=e: self.send(uow, e)) for e in events]
 
     def present(self, record: str, references: list[str]) -> dict[str, dict[str, Any]]:

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
+from teahub.db.uow import UnitOfWork
 from teahub.sync.connectors import USER_AGENT, Result, TargetConfig
 from teahub.sync.erp import base
 from teahub.sync.erp.base import Permanent, Prepared, Transient
@@ -28,8 +30,9 @@ BUSINESS_ERRORS = ("odoo.exceptions.ValidationError", "odoo.exceptions.UserError
 class OdooConnector:
     records = ("order", "customer")
 
-    def __init__(self, target: TargetConfig) -> None:
+    def __init__(self, target: TargetConfig, sessions: sessionmaker[Session]) -> None:
         self.target = target
+        self.sessions = sessions
         self.url = target.url.rstrip("/") + "/jsonrpc"
         self.database = str(target.options.get("database") or "")
         self.login = str(target.options.get("login") or "")
@@ -113,7 +116,7 @@ class OdooConnector:
                        external_number=ref)
 
     def deliver(self, events: Sequence[dict[str, Any]]) -> list[Result]:
-        uow = base.unit_of_work()
+        uow = UnitOfWork(self.sessions, actor=base.ACTOR)
         return [base.guarded(e["id"], lambda e=e: self.send(uow, e)) for e in events]
 
     # -- reconciliation ---------------------------------------------------------------------------------

@@ -21,7 +21,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
+from teahub.db.uow import UnitOfWork
 from teahub.sync.connectors import USER_AGENT, Result, TargetConfig
 from teahub.sync.erp import base
 from teahub.sync.erp.base import Permanent, Transient
@@ -33,8 +35,9 @@ TRANSIENT_ERRORS = frozenset({"30001", "30002", "50000"})  # busy, queue full, i
 class YonyouConnector:
     records = ("order",)
 
-    def __init__(self, target: TargetConfig) -> None:
+    def __init__(self, target: TargetConfig, sessions: sessionmaker[Session]) -> None:
         self.target = target
+        self.sessions = sessions
         self.options = target.options
         self.base_url = target.url.rstrip("/")
         self.client = httpx.Client(timeout=target.timeout_seconds, headers={"User-Agent": USER_AGENT})
@@ -109,7 +112,7 @@ class YonyouConnector:
         base.save_link(uow, self.target.id, prepared, event["id"], "done", external_id=voucher)
 
     def deliver(self, events: Sequence[dict[str, Any]]) -> list[Result]:
-        uow = base.unit_of_work()
+        uow = UnitOfWork(self.sessions, actor=base.ACTOR)
         return [base.guarded(e["id"], lambda e=e: self.send(uow, e)) for e in events]
 
     def present(self, record: str, references: list[str]) -> dict[str, dict[str, Any]]:
