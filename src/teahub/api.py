@@ -178,7 +178,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                                    max_overflow=settings.max_overflow, echo=settings.log_sql)
     app = FastAPI(title="teahub", version=__version__, openapi_url="/openapi.json",
                   description="One system of record for a tea retailer.",
-                  dependencies=[Depends(refuse_nul_characters)], lifespan=_lifespan)
+                  lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
@@ -207,10 +207,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (auth_router, catalog_router, inventory_router, customers_router, sales_router,
                    sync_router, analytics_router, loyalty_router, pipeline_router, aftersales_router,
                    campaigns_router, care_router, channels_router, worker_router):
-        app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
+        app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES,
+                           dependencies=[Depends(refuse_nul_characters)])
 
     app.include_router(metrics_router, responses=PROBLEM_RESPONSES)
     _problems_as_problem_json(app)
+
+    from teahub.web.app import mount as mount_web
+
+    mount_web(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -120,6 +120,32 @@ def keygen() -> None:
 
 
 @app.command()
+def backup(target: Annotated[Path, typer.Argument(help="the backup file to write (must not exist)")]) -> None:
+    """Copy a SQLite database while teahub runs (SQLite's online backup: a consistent snapshot).
+    For PostgreSQL use pg_dump (see README)."""
+    import sqlite3
+
+    from teahub.config import get_settings
+    from teahub.db.engine import make_engine
+
+    engine = make_engine(get_settings().database_url)
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        err().print("This database is not a SQLite file: back it up with pg_dump -Fc (see README).")
+        raise typer.Exit(2)
+    if target.exists():
+        err().print(f"{target} exists already: give a new file name.", markup=False)
+        raise typer.Exit(2)
+    source = sqlite3.connect(f"file:{engine.url.database}?mode=ro", uri=True)
+    try:
+        with sqlite3.connect(target) as copy:
+            source.backup(copy)
+        copy.close()
+    finally:
+        source.close()
+    out().print(f"Backed up {engine.url.database} to {target} ({target.stat().st_size:,} bytes).", markup=False)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,

@@ -46,12 +46,12 @@ class UnitOfWork:
         self._depth = 0
         self._committed = False
         self._after_commit: list[Callable[[], None]] = []
+        self._events: list[dict[str, Any]] = []
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
         """Where this unit of work's sessions come from (for work that needs transactions of its own)."""
         return self._factory
-        self._events: list[dict[str, Any]] = []
 
     # -- transaction -------------------------------------------------------------------------------
     @property
