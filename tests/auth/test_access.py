@@ -107,3 +107,15 @@ def test_events_are_read_in_order_from_a_cursor(client: TestClient) -> None:
         assert {"id", "type", "occurred_at", "aggregate_type", "aggregate_id", "version", "payload"} <= event.keys()
     empty = f.ok(client.get("/api/v1/events", params={"after": rest["next"]}))
     assert empty["items"] == [] and empty["next"] == rest["next"]
+
+
+def test_a_session_cookie_changes_nothing_when_another_site_sends_it(app, anonymous: TestClient) -> None:  # type: ignore[no-untyped-def]
+    auth.add_user(UnitOfWork(app.state.session_factory), "lin", "admin", password="s3cret-pass")
+    assert anonymous.post("/api/v1/auth/login", json={"username": "lin", "password": "s3cret-pass"}).status_code == 200
+    store = {"code": "BJ01", "name": "北京前门店", "kind": "store"}
+    forged = anonymous.post("/api/v1/locations", json=store, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403 and forged.json()["field"] == "origin"
+    assert anonymous.get("/api/v1/locations").json()["items"] == []  # nothing was made
+    # The same change from teahub's own page (same origin), or from a client that sends no Origin, goes through.
+    own = anonymous.post("/api/v1/locations", json=store, headers={"Origin": "http://testserver"})
+    assert own.status_code == 201

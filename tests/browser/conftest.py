@@ -32,6 +32,14 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 TEAHUB = [sys.executable, "-c", "from teahub.cli import app; app()"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """All browser tests run in one xdist worker (`--dist loadgroup`): one live server and one Chromium, while
+    the other workers run the rest of the suite."""
+    for item in items:
+        if item.path.parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def _prepared_database(folder: Path) -> str:
     from teahub import bootstrap
     from teahub.auth import service as auth
@@ -42,7 +50,7 @@ def _prepared_database(folder: Path) -> str:
     url = f"sqlite:///{folder / 'browser.db'}"
     engine = make_engine(url)
     bootstrap.migrate_and_initialize(engine)
-    load_demo(engine, customers=120, orders=600)
+    load_demo(engine, customers=100, orders=400)
     uow = UnitOfWork(make_session_factory(engine), actor="test")
     for name, (role, stores) in USERS.items():
         auth.add_user(uow, name, role, stores, PASSWORD)
