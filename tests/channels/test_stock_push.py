@@ -134,6 +134,21 @@ def test_resync_pushes_every_mapped_sku_even_unchanged(client: TestClient, engin
     assert f.ok(client.get("/api/v1/shops/S1/stock"))["items"][0]["dirty"] is False
 
 
+def test_a_new_allocation_is_shown_on_the_shop_at_the_next_push(client: TestClient, engine: Engine,
+                                                                sim: Sim) -> None:
+    _mapped(client, sim, "pdd")
+    remote = sim[1]["pdd"]
+    t0 = utcnow()
+    push(engine, t0)
+    assert [u["quantity"] for u in remote.stock] == [48]  # 100 × 0.5 − 2
+    f.ok(client.patch("/api/v1/shops/S1", json={"allocation": {"ratio": 0.8, "safety_stock": 5}}))
+    assert f.ok(client.get("/api/v1/shops/S1/stock"))["items"][0]["dirty"] is True
+    assert push(engine, t0 + timedelta(seconds=6))["pushed"] == 1  # no sale needed for the shop to see it
+    assert [u["quantity"] for u in remote.stock] == [48, 75]  # 100 × 0.8 − 5
+    f.ok(client.patch("/api/v1/shops/S1", json={"name": "拼多多旗舰店"}))  # a new name shows the same figures
+    assert f.ok(client.get("/api/v1/shops/S1/stock"))["items"][0]["dirty"] is False
+
+
 def test_unmapped_skus_are_never_pushed(client: TestClient, engine: Engine, sim: Sim) -> None:
     _mapped(client, sim, "jd")
     f.product(client, OTHER, list_price=10000, member=None, shelf_life_days=540)

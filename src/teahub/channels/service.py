@@ -8,8 +8,16 @@ from teahub.channels.inbox import get_message, list_inbox
 from teahub.channels.processing import Outcome, process, receive_order, receive_push, replay, replay_failed
 from teahub.channels.pulling import pull_all, pull_shop
 from teahub.channels.reconcile import reconcile_all, reconcile_shop
-from teahub.channels.shops import create_shop, delete_mapping, get_shop, list_shops, update_shop
-from teahub.channels.stock import add_mapping, list_mappings, push_due, resync_all, resync_shop, shop_stock
+from teahub.channels.shops import create_shop, delete_mapping, get_shop, list_shops
+from teahub.channels.stock import (
+    add_mapping,
+    list_mappings,
+    push_due,
+    resync_all,
+    resync_shop,
+    shop_stock,
+    update_shop,
+)
 
 __all__ = [
     "Outcome", "add_mapping", "create_shop", "delete_mapping", "get_message", "get_shop", "list_inbox",

@@ -30,7 +30,7 @@ from teahub.channels.client import TIMEOUT, PlatformClient
 from teahub.channels.connectors import connector_for
 from teahub.channels.connectors.base import StockUpdate
 from teahub.channels.models import Shop, ShopStock, SkuMapping
-from teahub.channels.schemas import SkuMappingIn
+from teahub.channels.schemas import ShopPatch, SkuMappingIn
 from teahub.db.uow import UnitOfWork
 from teahub.errors import DomainError, NotFound
 from teahub.inventory import service as inventory
@@ -297,6 +297,19 @@ def shop_stock(uow: UnitOfWork, code: str) -> dict[str, Any]:
     return {"shop": code, "platform": context.shop.platform, "location": context.location.code,
             "allocation": {"ratio": context.ratio / rules.RATIO_SCALE, "safety_stock": context.safety_stock,
                            "cap": context.cap}, "items": items}
+
+
+# -- shop settings that change what the shop is shown --------------------------------------------
+def update_shop(uow: UnitOfWork, code: str, patch: ShopPatch) -> dict[str, Any]:
+    """A shop's settings changed (see shops.update_shop); a new allocation, location or reactivation changes the
+    figure each of its SKUs shows, so all of them are marked for a push now rather than at their next sale."""
+    with uow:
+        view = shops.update_shop(uow, code, patch)
+        shows_other_figures = bool({"allocation", "location", "active"} & patch.model_fields_set)
+        if shows_other_figures and view["active"]:
+            mark_shop(uow, shops.find_shop(uow, code).id, force=False)
+        uow.commit()
+        return view
 
 
 # -- SKU mappings with their item id --------------------------------------------------------------
