@@ -1,0 +1,100 @@
+"""Administration at `/admin` (admins only, as the API's users, tokens and audit routes): users with their role and
+stores, adding one, API tokens (made for a user and shown once), and the audit log a page at a time."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from teahub.auth import service as auth
+from teahub.auth.listing import audit_log, list_tokens
+from teahub.auth.models import ROLES
+from teahub.auth.schemas import TokenIn, UserIn
+from teahub.errors import ValidationFailed
+from teahub.inventory import service as inventory
+from teahub.web.rendering import is_htmx, render
+from teahub.web.session import PagePrincipal, PageUow
+
+router = APIRouter()
+ADMIN = ("admin",)
+AUDIT_PAGE = 50
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+def _user_in(**data: Any) -> UserIn:
+    """The API's schema applied to the form: its first error names the field."""
+    try:
+        return UserIn.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise ValidationFailed(f"{field}: {first['msg']}" if field else first["msg"], field=field) from None
+
+
+def _users_context(uow: PageUow) -> dict[str, Any]:
+    tokens: dict[str, list[dict[str, Any]]] = {}
+    for token in list_tokens(uow):
+        tokens.setdefault(token["username"], []).append(token)
+    return {"users": auth.list_users(uow), "tokens": tokens}
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, principal: PagePrincipal, uow: PageUow) -> Response:
+    principal.require_role(*ADMIN)
+    return render(request, "admin/index.html", principal, page_title="Admin", tab="users", roles=ROLES,
+                  locations=inventory.list_locations(uow), **_users_context(uow))
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def add_user(request: Request, principal: PagePrincipal, uow: PageUow,
+             username: Annotated[str, Form(max_length=64)], role: Annotated[str, Form(max_length=16)],
+             stores: Annotated[list[str] | None, Form()] = None,
+             password: Annotated[str, Form(max_length=256)] = "") -> Response:
+    principal.require_role(*ADMIN)
+    data = _user_in(username=username.strip(), role=role, stores=[s for s in stores or [] if s],
+                    password=_blank(password))
+    known = {loc["code"] for loc in inventory.list_locations(uow)}
+    unknown = [code for code in data.stores if code not in known]
+    if unknown:
+        raise ValidationFailed(f"no location {', '.join(unknown)}", field="stores")
+    user = auth.add_user(uow, data.username, data.role, data.stores, data.password)
+    if not is_htmx(request):
+        return RedirectResponse("/admin", status_code=303)
+    return render(request, "admin/_users.html", principal, added=user, **_users_context(uow))
+
+
+@router.post("/admin/users/{username}/tokens", response_class=HTMLResponse)
+def create_token(request: Request, username: str, principal: PagePrincipal, uow: PageUow,
+                 name: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """A new API token for the user, shown this once (only its hash is kept)."""
+    principal.require_role(*ADMIN)
+    try:
+        body = TokenIn(name=_blank(name))
+    except ValidationError:
+        raise ValidationFailed("a token name is at most 64 characters", field="name") from None
+    token = auth.create_token(uow, username, body.name)
+    return render(request, "admin/_token.html", principal, username=username, token=token,
+                  name=body.name or username)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(request: Request, principal: PagePrincipal, uow: PageUow, actor: str | None = None,
+               entity_type: str | None = None, entity_id: str | None = None, action: str | None = None,
+               before: Annotated[int | None, Query(ge=1)] = None) -> Response:
+    principal.require_role(*ADMIN)
+    filters = {"actor": _blank(actor), "entity_type": _blank(entity_type), "entity_id": _blank(entity_id),
+               "action": _blank(action)}
+    rows = audit_log(uow, **filters, before=before, limit=AUDIT_PAGE + 1)
+    older = rows[AUDIT_PAGE - 1]["id"] if len(rows) > AUDIT_PAGE else None
+    for row in rows:
+        for side in ("before", "after"):
+            row[f"{side}_json"] = json.dumps(row[side], ensure_ascii=False, indent=2, default=str)
+    return render(request, "admin/audit.html", principal, page_title="Audit log", tab="audit",
+                  entries=rows[:AUDIT_PAGE], filters=filters, before=before, older=older)
