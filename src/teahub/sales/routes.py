@@ -9,8 +9,18 @@ from teahub.api_params import Limit, PathId, QueryId
 from teahub.auth.deps import CurrentPrincipal, Uow
 from teahub.auth.principal import Principal
 from teahub.pagination import Page, cursor_int, page
-from teahub.sales import refunds, service, views
-from teahub.sales.schemas import CancelIn, Channel, OrderIn, OrderOut, OrderSummaryOut, PayIn, RefundIn, Status
+from teahub.sales import quoting, refunds, service, views
+from teahub.sales.schemas import (
+    CancelIn,
+    Channel,
+    OrderIn,
+    OrderOut,
+    OrderSummaryOut,
+    PayIn,
+    QuoteOut,
+    RefundIn,
+    Status,
+)
 
 router = APIRouter(tags=["orders"])
 
@@ -28,6 +38,13 @@ def place_order(body: OrderIn, principal: CurrentPrincipal, uow: Uow, response: 
                                        authorize=_authorize(principal))
     response.status_code = status
     return view
+
+
+@router.post("/orders/quote", response_model=QuoteOut)
+def quote_order(body: OrderIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
+    """Price an order exactly as `POST /orders` would (member price, coupons, points, stock), writing nothing.
+    A counter sale may be quoted before its payments: `payments_missing` says what is left to pay."""
+    return quoting.quote_order(uow, body, caller=principal.actor, authorize=_authorize(principal))
 
 
 @router.get("/orders", response_model=Page[OrderSummaryOut])

@@ -215,3 +215,11 @@ class OrderSummaryOut(BaseModel):
     refunded_amount: int
     needs_review: bool
     placed_at: datetime
+
+
+class QuoteOut(OrderOut):
+    """What placing the order would answer, with nothing written. `id` and `number` are not kept: no order exists."""
+
+    payments_missing: int = Field(
+        description="fen the payments given leave unpaid (0 when they cover the total); a counter sale is "
+                    "quoted before it is paid, as if the rest came in cash")
