@@ -138,7 +138,8 @@ def page(context: object, console: Console) -> Iterator[object]:
     tab.on("pageerror", lambda exc: console.errors.append(f"{tab.url}: {exc}"))
     tab.set_default_timeout(15_000)
     yield tab
-    assert console.unexpected() == [], "the page logged errors"
+    unexpected = console.unexpected()
+    assert unexpected == [], f"the page logged errors: {unexpected}"
 
 
 def login(page: object, username: str, password: str = PASSWORD) -> None:
