@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from teahub.customers.pinyin import initials_of
 from teahub.db.base import Base, BigId, JsonDoc, UtcDateTime, utcnow
 from teahub.db.sealing import INDEX_CHARS, Sealed, SealedDate, blind_index
 
@@ -21,6 +22,8 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(100), default="")
+    # The pinyin initials of the name (张三丰 → "zsf"), kept with it, for the search box.
+    name_initials: Mapped[str | None] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="person")  # person | company
     # Price tier: None (pays list price), "member", "vip".
     tier: Mapped[str | None] = mapped_column(String(16))
@@ -43,6 +46,11 @@ class Customer(Base):
 
     identities: Mapped[list[CustomerIdentity]] = relationship(lazy="selectin", order_by="CustomerIdentity.id")
     contacts: Mapped[list[CustomerContact]] = relationship(lazy="selectin", order_by="CustomerContact.id")
+
+    @validates("name")
+    def _keep_name_initials(self, _key: str, value: str) -> str:
+        self.name_initials = initials_of(value)
+        return value
 
     @validates("birthday")
     def _keep_birth_month(self, _key: str, value: date | None) -> date | None:

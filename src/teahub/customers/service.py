@@ -388,7 +388,8 @@ def list_customers(uow: UnitOfWork, *, q: str | None = None, kind: str | None = 
                    identity: str | None = None, after_id: int = 0, limit: int = 50,
                    include_merged: bool = False) -> list[dict[str, Any]]:
     """Customers by id. `q`: four digits match the end of a phone (indexed), a phone number matches
-    exactly, anything else matches the name or company name (contains, any case) or an email exactly.
+    exactly, anything else matches the name or company name (contains, any case) or an email exactly, and
+    letters alone also the start of the name's pinyin initials ("zsf" finds 张三丰).
     `identity` is "kind:value" (e.g. "taobao:tb_buyer"). Merged customers are left out unless asked."""
     stmt = select(Customer).where(Customer.id > after_id)
     if not include_merged:
@@ -415,6 +416,8 @@ def list_customers(uow: UnitOfWork, *, q: str | None = None, kind: str | None = 
                           Customer.company_name.ilike(pattern, escape="\\")]
             if "@" in term:
                 conditions.append(_holding(CustomerIdentity.value_hash == identity_hash("email", term.lower())))
+            if term.isascii() and term.isalpha():  # pinyin initials: "zsf" finds 张三丰
+                conditions.append(Customer.name_initials.like(f"{term.lower()}%"))
             stmt = stmt.where(or_(*conditions))
     with uow.reading():
         return [customer_view(c) for c in uow.session.scalars(stmt.order_by(Customer.id).limit(limit))]
