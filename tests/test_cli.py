@@ -23,6 +23,7 @@ from teahub.config import get_settings
 from teahub.customers.models import Customer
 from teahub.db.engine import make_session_factory
 from teahub.db.uow import UnitOfWork
+from teahub.errors import Unauthorized
 from tests.conftest import DATABASES, fresh_database
 from tests.imports import CATALOG_CSV as FIXTURE
 
@@ -108,6 +109,15 @@ def test_user_added_with_password_from_stdin_can_log_in(shop: Cli) -> None:
     assert principal.stores == frozenset({"BJ01", "SH01"})
 
 
+def test_user_set_moves_a_clerk_and_inactive_locks_them_out(shop: Cli) -> None:
+    shop.ok("user", "add", "wang", "--role", "clerk", "--store", "BJ01", "--password-stdin", input="tea-for-two\n")
+    assert "User wang: clerk for SH01." in shop.ok("user", "set", "wang", "--store", "SH01").output
+    assert auth.login(shop.uow(), "wang", "tea-for-two", 1)[1].stores == frozenset({"SH01"})
+    assert "inactive" in shop.ok("user", "set", "wang", "--inactive").output
+    with pytest.raises(Unauthorized):
+        auth.login(shop.uow(), "wang", "tea-for-two", 1)
+
+
 def test_passwd_from_stdin_lets_admin_log_in(shop: Cli) -> None:
     shop.ok("user", "passwd", "admin", "--password-stdin", input="a-long-secret\n")
     _, principal = auth.login(shop.uow(), "admin", "a-long-secret", 1)
@@ -120,6 +130,7 @@ def test_passwd_from_stdin_lets_admin_log_in(shop: Cli) -> None:
     (("user", "add", "admin", "--role", "admin"), "already exists"),
     (("user", "add", "li", "--role", "boss"), "role must be one of"),
     (("user", "passwd", "ghost", "--password-stdin"), "no user ghost"),
+    (("user", "set", "admin", "--inactive"), "last active admin"),
 ])
 def test_refused_user_changes_exit_1_with_the_reason_on_stderr(shop: Cli, args: tuple[str, ...],
                                                                 message: str) -> None:

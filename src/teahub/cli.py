@@ -187,6 +187,26 @@ def user_add(
     out().print(f"Added user {user['username']} ({user['role']}{stores}).", markup=False)
 
 
+@user_app.command("set")
+@handles_domain_errors
+def user_set(
+    name: Annotated[str, typer.Argument(help="user name")],
+    role: Annotated[str | None, typer.Option(help="admin, manager, clerk or integration")] = None,
+    store: Annotated[list[str] | None, typer.Option(help="the stores the user acts for (replaces them); "
+                                                         "repeat for several")] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive",
+                                                help="may log in (--inactive ends their sessions and tokens)")] = None,
+) -> None:
+    """Change a user's role, stores, or whether they may log in."""
+    from teahub.auth import service as auth
+
+    with database() as engine:
+        user = auth.update_user(unit_of_work(engine), name, role=role, stores=store, active=active)
+    stores = f" for {', '.join(user['stores'])}" if user["stores"] else ""
+    state = "" if user["active"] else ", inactive"
+    out().print(f"User {user['username']}: {user['role']}{stores}{state}.", markup=False)
+
+
 @user_app.command("passwd")
 @handles_domain_errors
 def user_passwd(

@@ -119,3 +119,30 @@ def test_a_session_cookie_changes_nothing_when_another_site_sends_it(app, anonym
     # The same change from teahub's own page (same origin), or from a client that sends no Origin, goes through.
     own = anonymous.post("/api/v1/locations", json=store, headers={"Origin": "http://testserver"})
     assert own.status_code == 201
+
+
+def test_an_admin_changes_a_users_stores_role_and_access(app, client: TestClient, anonymous: TestClient) -> None:  # type: ignore[no-untyped-def]
+    auth.add_user(UnitOfWork(app.state.session_factory), "lin", "clerk", ["BJ01"], password="s3cret-pass")
+    moved = client.patch("/api/v1/users/lin", json={"stores": ["HZ01", "BJ01"]})
+    assert moved.status_code == 200 and moved.json()["stores"] == ["BJ01", "HZ01"] and moved.json()["role"] == "clerk"
+    refused = client.patch("/api/v1/users/lin", json={"role": "manager", "stores": []})
+    assert refused.status_code == 422 and refused.json()["field"] == "stores"  # a manager needs a store
+    assert anonymous.post("/api/v1/auth/login", json={"username": "lin", "password": "s3cret-pass"}).status_code == 200
+    assert anonymous.get("/api/v1/auth/me").status_code == 200
+    off = client.patch("/api/v1/users/lin", json={"active": False})
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert anonymous.get("/api/v1/auth/me").status_code == 401  # the open session ended with it
+    assert anonymous.post("/api/v1/auth/login", json={"username": "lin", "password": "s3cret-pass"}).status_code == 401
+    actions = [e["action"] for e in client.get("/api/v1/audit", params={"entity_type": "user"}).json()["items"]]
+    assert actions.count("user.updated") == 2
+
+
+def test_the_last_active_admin_stays_an_admin(app, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    admins = [u for u in auth.list_users(UnitOfWork(app.state.session_factory)) if u["role"] == "admin"]
+    assert len(admins) == 1
+    name = admins[0]["username"]
+    for change, field in (({"active": False}, "active"), ({"role": "clerk", "stores": ["BJ01"]}, "role")):
+        answer = client.patch(f"/api/v1/users/{name}", json=change)
+        assert answer.status_code == 409 and answer.json()["field"] == field
+    auth.add_user(UnitOfWork(app.state.session_factory), "second", "admin", password="s3cret-pass")
+    assert client.patch(f"/api/v1/users/{name}", json={"role": "manager", "stores": ["BJ01"]}).status_code == 200

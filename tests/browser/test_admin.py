@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Console, login, shot
+from tests.browser.conftest import Console, api, login, shot
 
 
 def test_an_admin_adds_a_clerk_who_logs_in_and_the_audit_log_shows_it(page: Any, browser: Any, live_server: str
@@ -70,6 +70,34 @@ def test_an_admin_adds_a_clerk_who_logs_in_and_the_audit_log_shows_it(page: Any,
     for path in ("/admin", "/admin/audit"):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
+
+def test_an_admin_moves_a_clerk_to_another_store_then_locks_them_out(page: Any, live_server: str) -> None:
+    name = f"clerk-{uuid.uuid4().hex[:8]}"
+    admin = api(live_server)
+    made = admin.post("/api/v1/users", json={"username": name, "role": "clerk", "stores": ["BJ01"],
+                                             "password": "a-new-clerk-pass"})
+    assert made.status_code == 201, made.text
+    login(page, "boss")
+    page.goto("/admin")
+    row = page.locator(f"#users tr[data-user='{name}']")
+    row.locator("details.edit-user summary").click()
+    row.locator("input[name=stores][value=BJ01]").uncheck()
+    row.locator("input[name=stores][value=HZ01]").check()
+    row.get_by_role("button", name="保存").click()
+    expect(page.locator("#users .notice")).to_contain_text(name)
+    expect(page.locator(f"#users tr[data-user='{name}']")).to_contain_text("HZ01")
+    user = next(u for u in admin.get("/api/v1/users").json()["items"] if u["username"] == name)
+    assert (user["stores"], user["active"]) == (["HZ01"], True)
+
+    row = page.locator(f"#users tr[data-user='{name}']")
+    row.locator("details.edit-user summary").click()
+    row.locator("input[name=active]").uncheck()
+    row.get_by_role("button", name="保存").click()
+    expect(page.locator(f"#users tr[data-user='{name}']")).to_contain_text("停用")
+    refused = httpx.post(f"{live_server}/api/v1/auth/login", json={"username": name, "password": "a-new-clerk-pass"},
+                         timeout=30)
+    assert refused.status_code == 401
 
 
 def test_a_clerk_opening_admin_gets_the_forbidden_problem(page: Any, console: Console) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from teahub.auth import service
 from teahub.auth.deps import SESSION_COOKIE, CurrentPrincipal, Uow, session_factory
-from teahub.auth.schemas import AuditOut, LoginIn, LoginOut, TokenIn, TokenOut, UserIn, UserOut
+from teahub.auth.schemas import AuditOut, LoginIn, LoginOut, TokenIn, TokenOut, UserIn, UserOut, UserPatch
 from teahub.db.uow import UnitOfWork
 from teahub.pagination import MAX_LIMIT, Page, cursor_int, page
 
@@ -42,6 +42,12 @@ def me(principal: CurrentPrincipal, uow: Uow) -> dict:  # type: ignore[type-arg]
 def add_user(body: UserIn, principal: CurrentPrincipal, uow: Uow) -> dict:  # type: ignore[type-arg]
     principal.require_role("admin")
     return service.add_user(uow, body.username, body.role, body.stores, body.password)
+
+
+@router.patch("/users/{username}", response_model=UserOut)
+def update_user(username: str, body: UserPatch, principal: CurrentPrincipal, uow: Uow) -> dict:  # type: ignore[type-arg]
+    principal.require_role("admin")
+    return service.update_user(uow, username, role=body.role, stores=body.stores, active=body.active)
 
 
 @router.get("/users", response_model=Page[UserOut])

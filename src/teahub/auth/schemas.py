@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,6 +15,14 @@ class UserIn(BaseModel):
     role: Literal["admin", "manager", "clerk", "integration"]
     stores: list[str] = Field(default_factory=list)
     password: str | None = Field(default=None, min_length=8, max_length=256)
+
+
+class UserPatch(BaseModel):
+    """What an admin changes of a user; what is left out stays."""
+
+    role: Literal["admin", "manager", "clerk", "integration"] | None = None
+    stores: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(default=None, max_length=100)
+    active: bool | None = None
 
 
 class UserOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from teahub.auth.models import ROLES, ApiToken, AuditEntry, User, UserStore, WebSession
 from teahub.auth.passwords import digest, hash_password, new_secret, verify_password
@@ -29,16 +29,21 @@ def user_view(user: User) -> dict[str, Any]:
     }
 
 
-def add_user(uow: UnitOfWork, username: str, role: str, stores: list[str] | None = None,
-             password: str | None = None) -> dict[str, Any]:
-    username = username.strip()
-    if not username:
-        raise ValidationFailed("a user needs a name", field="username")
+def _checked_access(role: str, stores: list[str] | None) -> list[str]:
     if role not in ROLES:
         raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", field="role")
     stores = sorted(set(stores or []))
     if role in ("manager", "clerk") and not stores:
         raise ValidationFailed(f"a {role} needs at least one store", field="stores")
+    return stores
+
+
+def add_user(uow: UnitOfWork, username: str, role: str, stores: list[str] | None = None,
+             password: str | None = None) -> dict[str, Any]:
+    username = username.strip()
+    if not username:
+        raise ValidationFailed("a user needs a name", field="username")
+    stores = _checked_access(role, stores)
     if password is not None and len(password) < 8:
         raise ValidationFailed("a password needs at least 8 characters", field="password")
     with uow:
@@ -51,6 +56,38 @@ def add_user(uow: UnitOfWork, username: str, role: str, stores: list[str] | None
         uow.session.flush()
         view = user_view(user)
         uow.audit("user.created", "user", user.id, None, view)
+        uow.commit()
+        return view
+
+
+def update_user(uow: UnitOfWork, username: str, *, role: str | None = None, stores: list[str] | None = None,
+                active: bool | None = None) -> dict[str, Any]:
+    """Change a user's role, store access or whether they may log in. A deactivated user's sessions and tokens
+    stop working at once; the last active admin can be neither demoted nor deactivated (nobody could undo it)."""
+    with uow:
+        # The admins' rows are locked in one order first, so two admins demoting each other at once cannot both
+        # pass the check below (nor deadlock).
+        admins = uow.session.scalars(select(User.id).where(User.role == "admin", User.active)
+                                     .order_by(User.id).with_for_update()).all()
+        user = _get_user(uow, username, lock=True)
+        before = user_view(user)
+        new_role = role or user.role
+        new_stores = _checked_access(new_role, stores if stores is not None else before["stores"])
+        stays_admin = new_role == "admin" and (user.active if active is None else active)
+        if user.id in admins and not stays_admin and len(admins) == 1:
+            raise Conflict(f"{username} is the last active admin: make another admin first",
+                           field="active" if active is False else "role")
+        user.role = new_role
+        if sorted(s.location_code for s in user.stores) != new_stores:
+            user.stores = [UserStore(location_code=code) for code in new_stores]
+        if active is not None:
+            user.active = active
+        if active is False:
+            uow.session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        uow.session.flush()
+        view = user_view(user)
+        if view != before:
+            uow.audit("user.updated", "user", user.id, before, view)
         uow.commit()
         return view
 
@@ -70,8 +107,9 @@ def list_users(uow: UnitOfWork) -> list[dict[str, Any]]:
         return [user_view(u) for u in uow.session.scalars(select(User).order_by(User.id))]
 
 
-def _get_user(uow: UnitOfWork, username: str) -> User:
-    user = uow.session.scalar(select(User).where(User.username == username))
+def _get_user(uow: UnitOfWork, username: str, *, lock: bool = False) -> User:
+    query = select(User).where(User.username == username)
+    user = uow.session.scalar(query.with_for_update() if lock else query)
     if user is None:
         raise NotFound(f"no user {username}", field="username")
     return user

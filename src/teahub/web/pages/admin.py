@@ -42,14 +42,14 @@ def _users_context(uow: PageUow) -> dict[str, Any]:
     tokens: dict[str, list[dict[str, Any]]] = {}
     for token in list_tokens(uow):
         tokens.setdefault(token["username"], []).append(token)
-    return {"users": auth.list_users(uow), "tokens": tokens}
+    return {"users": auth.list_users(uow), "tokens": tokens, "roles": ROLES,
+            "locations": inventory.list_locations(uow)}
 
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, principal: PagePrincipal, uow: PageUow) -> Response:
     principal.require_role(*ADMIN)
-    return render(request, "admin/index.html", principal, page_title="Admin", tab="users", roles=ROLES,
-                  locations=inventory.list_locations(uow), **_users_context(uow))
+    return render(request, "admin/index.html", principal, page_title="Admin", tab="users", **_users_context(uow))
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -68,6 +68,17 @@ def add_user(request: Request, principal: PagePrincipal, uow: PageUow,
     if not is_htmx(request):
         return RedirectResponse("/admin", status_code=303)
     return render(request, "admin/_users.html", principal, added=user, **_users_context(uow))
+
+
+@router.post("/admin/users/{username}", response_class=HTMLResponse)
+def update_user(request: Request, username: str, principal: PagePrincipal, uow: PageUow,
+                role: Annotated[str, Form(max_length=16)], stores: Annotated[list[str] | None, Form()] = None,
+                active: Annotated[str | None, Form(max_length=8)] = None) -> Response:
+    """A user's role, stores and whether they may log in (`PATCH /api/v1/users/{username}`)."""
+    principal.require_role(*ADMIN)
+    user = auth.update_user(uow, username, role=role, stores=[s for s in stores or [] if s],
+                            active=active is not None)
+    return render(request, "admin/_users.html", principal, changed=user, **_users_context(uow))
 
 
 @router.post("/admin/users/{username}/tokens", response_class=HTMLResponse)
