@@ -149,3 +149,14 @@ def test_leads_list_filters_searches_and_pages(client: TestClient) -> None:
     assert [x["id"] for x in ok(client.get(LEADS, params={"source": "wechat"}))["items"]] == [second["id"]]
     assert_problem(client.get(LEADS, params={"status": "maybe"}), 422, "status")
     assert_problem(client.get(f"{LEADS}/999"), 404, "id")
+
+
+def test_a_clerk_sees_a_leads_phone_and_email_masked(client: TestClient, client_as: Any) -> None:
+    lead = new_lead(client, email="chen@example.com")
+    assert lead["phone"] == "+8613812345678"
+    clerk = client_as("clerk", ["BJ01"])
+    shown = ok(clerk.get(f"{LEADS}/{lead['id']}"))
+    assert (shown["phone"], shown["email"]) == ("+86 138****5678", "c***@example.com")
+    [listed] = [row for row in ok(clerk.get(LEADS))["items"] if row["id"] == lead["id"]]
+    assert listed["phone"] == "+86 138****5678"
+    assert ok(client.get(f"{LEADS}/{lead['id']}"))["phone"] == "+8613812345678"  # an admin sees it whole

@@ -91,6 +91,14 @@ def create_lead(uow: UnitOfWork, data: LeadIn, *, default_owner: str) -> dict[st
         return view
 
 
+def shown_to(lead: dict[str, Any], sees_personal_data: bool) -> dict[str, Any]:
+    """A lead's view as the caller may see it: whole, or its phone and email masked (as customers' are)."""
+    if sees_personal_data:
+        return lead
+    return {**lead, "phone": customer_rules.mask_phone(lead.get("phone")),
+            "email": customer_rules.mask_email(lead.get("email"))}
+
+
 def get_lead(uow: UnitOfWork, lead_id: int) -> dict[str, Any]:
     with uow.reading():
         return lead_view(load(uow, Lead, lead_id))

@@ -77,12 +77,12 @@ def list_leads(principal: CurrentPrincipal, uow: Uow, status: LeadStatus | None 
     """Newest first; `q` matches name or company (contains), or phone or email (exactly)."""
     rows = service.list_leads(uow, status=status, owner=owner, source=source, q=q,
                               before_id=cursor_int(cursor) or None, limit=limit + 1)
-    return page(rows, limit)
+    return page([service.lead_shown_to(row, principal.sees_personal_data) for row in rows], limit)
 
 
 @router.get("/leads/{lead_id}", response_model=LeadOut)
 def get_lead(lead_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
-    return service.get_lead(uow, lead_id)
+    return service.lead_shown_to(service.get_lead(uow, lead_id), principal.sees_personal_data)
 
 
 @router.patch("/leads/{lead_id}", response_model=LeadOut)

@@ -13,6 +13,7 @@ from teahub.crm.pipeline.activities import (
     update_task,
 )
 from teahub.crm.pipeline.leads import convert_lead, create_lead, get_lead, list_leads, update_lead
+from teahub.crm.pipeline.leads import shown_to as lead_shown_to
 from teahub.crm.pipeline.opportunities import (
     create_opportunity,
     get_opportunity,
@@ -32,7 +33,8 @@ from teahub.crm.pipeline.quotes import (
 
 __all__ = [
     "accept_quote", "convert_lead", "create_lead", "create_opportunity", "create_quote", "create_task",
-    "expire_quotes", "get_lead", "get_opportunity", "get_quote", "get_task", "list_activities", "list_leads",
+    "expire_quotes", "get_lead", "get_opportunity", "get_quote", "get_task", "lead_shown_to", "list_activities",
+    "list_leads",
     "list_opportunities", "list_quotes", "list_tasks", "list_versions", "log_activity", "pipeline_board",
     "reject_quote", "revise_quote", "send_quote", "update_lead", "update_opportunity", "update_task",
 ]

@@ -12,7 +12,6 @@ from teahub.api_params import PathId
 from teahub.crm.pipeline import rules, service
 from teahub.crm.pipeline.routes import WRITE_ROLES
 from teahub.crm.pipeline.schemas import ConvertIn, LeadIn, LeadPatch, OpportunityIn, OpportunityPatch
-from teahub.customers import rules as customer_rules
 from teahub.web.pages.crm import Form, build, crm_render, day, done, fen, integer, names_of, text
 from teahub.web.session import PagePrincipal, PageUow
 
@@ -63,20 +62,12 @@ def create_opportunity(request: Request, principal: PagePrincipal, uow: PageUow,
 
 
 # -- leads ------------------------------------------------------------------------------------------
-def _shown(lead: dict[str, Any], sees_personal_data: bool) -> dict[str, Any]:
-    """A lead's contact details masked for a role that does not see personal data (as customers are)."""
-    if sees_personal_data:
-        return lead
-    return {**lead, "phone": customer_rules.mask_phone(lead.get("phone")),
-            "email": customer_rules.mask_email(lead.get("email"))}
-
-
 @router.get("/crm/leads", response_class=HTMLResponse)
 def leads_page(request: Request, principal: PagePrincipal, uow: PageUow, status: str | None = None,
                q: str | None = None, converted: int | None = None) -> Response:
     status = status if status in LEAD_STATUSES else None
     leads = service.list_leads(uow, status=status, q=(q or "")[:100] or None, limit=100)
-    shown = [_shown(lead, principal.sees_personal_data) for lead in leads]
+    shown = [service.lead_shown_to(lead, principal.sees_personal_data) for lead in leads]
     return crm_render(request, "crm/leads.html", principal, page_title="Leads", leads=shown, status=status or "",
                   q=q or "", statuses=LEAD_STATUSES, sources=LEAD_SOURCES, transitions=rules.LEAD_TRANSITIONS,
                   can_write=principal.has_role(*WRITE_ROLES), converted=converted,
