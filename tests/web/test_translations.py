@@ -37,3 +37,14 @@ def test_the_catalog_finds_texts_in_templates() -> None:
     # The scan itself works: the login form's texts are found and translated.
     texts = {m["text"] for _name, text in _sources() for m in CALLS.finditer(text)}
     assert {"Log in", "User name", "Password"} <= texts
+
+
+def test_problem_details_made_with_values_are_translated_with_them() -> None:
+    from teahub.web.i18n import translator
+
+    zh = translator("zh-CN")
+    assert zh("you may not act for location HZ01") == "您无权操作地点 HZ01"
+    # The values are words too: a status is shown in Chinese inside the sentence.
+    assert zh("a quote that is accepted takes no new version") == f"{zh('accepted')}的报价不能再出新版本"
+    assert zh("something no catalog knows") == "something no catalog knows"
+    assert translator("en")("you may not act for location HZ01") == "you may not act for location HZ01"

@@ -7,6 +7,7 @@ translation)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -36,11 +37,30 @@ def pick(cookie: str | None, accept_language: str | None = None) -> str:
     return "en" if first.startswith("en") else DEFAULT_LANGUAGE
 
 
+_PLACEHOLDER = re.compile(r"\\\{(\w+)\\\}")  # "{name}" once re.escape has been through it
+
+
+@cache
+def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Catalog entries with placeholders ("no order {order}") as patterns, to translate a message that was
+    made with values in it (the detail of a problem the API raised)."""
+    return tuple((re.compile("^" + _PLACEHOLDER.sub(r"(?P<\1>.+?)", re.escape(source)) + "$", re.S), target)
+                 for source, target in catalog(language).items() if "{" in source)
+
+
 def translator(language: str) -> Callable[..., str]:
     messages = catalog(language)
 
     def translate(text: str, **values: object) -> str:
-        shown = messages.get(text, text)
-        return shown.format(**values) if values else shown
+        if values:
+            return messages.get(text, text).format(**values)
+        shown = messages.get(text)
+        if shown is not None or not messages or not isinstance(text, str):
+            return shown if shown is not None else text
+        for pattern, target in _patterns(language):
+            found = pattern.match(text)
+            if found:  # the values are translated too when they are words of the catalog (a status, a role)
+                return target.format(**{k: messages.get(v, v) for k, v in found.groupdict().items()})
+        return text
 
     return translate
