@@ -98,9 +98,12 @@ def test_ship_a_paid_web_order_in_the_browser(page: Any, live_server: str) -> No
     page.click("[data-action=allocate]")
     expect(page.locator("#order")).to_have_attribute("data-status", "allocated")
     expect(page.locator("#order-lines [data-batch]")).to_contain_text(f"B-{can}")
+    page.select_option("#ship select[name=carrier]", "SF")
+    page.fill("#ship input[name=tracking_no]", "SF1400123456789")
     page.click("[data-action=ship]")
     expect(page.locator("#order")).to_have_attribute("data-status", "shipped")
     expect(page.locator("#order .badge[data-status]")).to_have_text("已发货")
+    expect(page.locator("#order .shipment")).to_have_text("顺丰速运 SF1400123456789")
     expect(page.locator("#order .notice")).to_have_text("订单已发货")
     assert page.locator("[data-action=ship], [data-action=allocate], [data-action=cancel]").count() == 0
     assert page.locator("[data-action=complete]").count() == 1
@@ -110,6 +113,7 @@ def test_ship_a_paid_web_order_in_the_browser(page: Any, live_server: str) -> No
     with closing(api(live_server, "boss")) as client:
         shipped = ok(client.get(f"/api/v1/orders/{order['id']}"))
     assert shipped["status"] == "shipped" and shipped["shipped_at"] is not None
+    assert (shipped["carrier"], shipped["tracking_no"]) == ("SF", "SF1400123456789")
     assert [b["state"] for b in shipped["lines"][0]["batches"]] == ["shipped"]
 
 

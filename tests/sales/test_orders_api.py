@@ -91,8 +91,12 @@ def test_web_order_goes_through_pay_allocate_ship_complete(client: TestClient, u
     assert order["status"] == "paid" and order["balance_due"] == 0
     assert f.ok(client.post(f"/api/v1/orders/{oid}/allocate"))["status"] == "allocated"
     assert f.stock(client, SKU, "WH01")["on_hand"] == 100
-    shipped = f.ok(client.post(f"/api/v1/orders/{oid}/ship"))
-    assert shipped["status"] == "shipped"
+    refused = client.post(f"/api/v1/orders/{oid}/ship", json={"carrier": "SF", "tracking_no": "SF 123"})
+    assert refused.status_code == 422 and refused.json()["field"] == "tracking_no"  # and nothing moved:
+    assert f.ok(client.get(f"/api/v1/orders/{oid}"))["status"] == "allocated"
+    shipped = f.ok(client.post(f"/api/v1/orders/{oid}/ship", json={"carrier": "SF", "tracking_no": "SF1400123456789"}))
+    assert (shipped["status"], shipped["carrier"], shipped["tracking_no"]) == ("shipped", "SF", "SF1400123456789")
+    assert events_of(client, "order")[-1]["payload"]["tracking_no"] == "SF1400123456789"
     item = f.stock(client, SKU, "WH01")
     assert (item["on_hand"], item["reserved"]) == (97, 0)
     assert f.ok(client.post(f"/api/v1/orders/{oid}/complete"))["status"] == "completed"

@@ -87,13 +87,15 @@ def _swap_expired(uow: UnitOfWork, order: Order) -> None:
                 break
 
 
-def ship(uow: UnitOfWork, order_id: int, authorize: Authorize | None = None) -> dict[str, Any]:
-    """The goods leave: stock moves out of the allocated batches."""
+def ship(uow: UnitOfWork, order_id: int, authorize: Authorize | None = None, *, carrier: str | None = None,
+         tracking_no: str | None = None) -> dict[str, Any]:
+    """The goods leave: stock moves out of the allocated batches; the carrier and waybill number go with them."""
     with uow:
         order, codes = load_for_update(uow, order_id, authorize)
         before = order.status
         rules.check_transition(order.status, "shipped", on_credit=order.on_credit)
         ship_goods(uow, order)
+        order.carrier, order.tracking_no = carrier or None, tracking_no or None
         transition(uow, order, "shipped", codes)
         return finish(uow, order, codes, "order.shipped", before)
 

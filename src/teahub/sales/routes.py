@@ -19,6 +19,7 @@ from teahub.sales.schemas import (
     PayIn,
     QuoteOut,
     RefundIn,
+    ShipIn,
     Status,
 )
 
@@ -82,8 +83,11 @@ def allocate(order_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[st
 
 
 @router.post("/orders/{order_id}/ship", response_model=OrderOut)
-def ship(order_id: PathId, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
-    return service.ship(uow, order_id, _authorize(principal))
+def ship(order_id: PathId, principal: CurrentPrincipal, uow: Uow, body: ShipIn | None = None) -> dict[str, Any]:
+    """Ship an allocated order; optionally with its carrier and waybill number."""
+    shipment = body or ShipIn()
+    return service.ship(uow, order_id, _authorize(principal), carrier=shipment.carrier,
+                        tracking_no=shipment.tracking_no)
 
 
 @router.post("/orders/{order_id}/complete", response_model=OrderOut)

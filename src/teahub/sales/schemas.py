@@ -94,6 +94,12 @@ class PayIn(BaseModel):
     payments: list[PaymentIn] = Field(min_length=1, max_length=10)
 
 
+class ShipIn(BaseModel):
+    carrier: str | None = Field(default=None, min_length=1, max_length=40, description="e.g. 顺丰, SF")
+    tracking_no: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$",
+                                    description="the waybill number")
+
+
 class CancelIn(BaseModel):
     reason: str | None = Field(default=None, max_length=200)
 
@@ -187,6 +193,8 @@ class OrderOut(BaseModel):
     on_credit: bool
     needs_review: bool
     review_note: str | None = None
+    carrier: str | None = None
+    tracking_no: str | None = None
     cost: int
     gross_profit: int
     placed_at: datetime

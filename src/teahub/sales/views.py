@@ -62,6 +62,7 @@ def order_view(order: Order, codes: dict[int, str], *, change: int = 0) -> dict[
         "cost": cost, "gross_profit": order.total - order.shipping_fee - order.refunded_amount - cost
         if order.status != "cancelled" else 0,
         "placed_at": order.placed_at, "paid_at": order.paid_at, "shipped_at": order.shipped_at,
+        "carrier": order.carrier, "tracking_no": order.tracking_no,
         "completed_at": order.completed_at, "cancelled_at": order.cancelled_at,
         "platform_modified_at": order.platform_modified_at, "note": order.note, "version": order.version,
         "lines": lines,
@@ -90,7 +91,7 @@ def event_payload(order: Order, codes: dict[int, str]) -> dict[str, Any]:
             "location": codes.get(order.location_id), "total": order.total, "paid_amount": order.paid_amount,
             "refunded_amount": order.refunded_amount,
             "balance_due": max(order.total - order.paid_amount, 0) if order.status != "cancelled" else 0,
-            **money_split(order)}
+            "carrier": order.carrier, "tracking_no": order.tracking_no, **money_split(order)}
 
 
 def customer_spend(uow: UnitOfWork, customer_id: int, since: datetime) -> int:

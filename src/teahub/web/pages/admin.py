@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from teahub.auth import service as auth
 from teahub.auth.listing import audit_log, list_tokens
@@ -16,26 +15,13 @@ from teahub.auth.models import ROLES
 from teahub.auth.schemas import TokenIn, UserIn
 from teahub.errors import ValidationFailed
 from teahub.inventory import service as inventory
+from teahub.web.forms import blank, validated
 from teahub.web.rendering import is_htmx, render
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
 ADMIN = ("admin",)
 AUDIT_PAGE = 50
-
-
-def _blank(value: str | None) -> str | None:
-    return value.strip() or None if value is not None else None
-
-
-def _user_in(**data: Any) -> UserIn:
-    """The API's schema applied to the form: its first error names the field."""
-    try:
-        return UserIn.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise ValidationFailed(f"{field}: {first['msg']}" if field else first["msg"], field=field) from None
 
 
 def _users_context(uow: PageUow) -> dict[str, Any]:
@@ -58,8 +44,8 @@ def add_user(request: Request, principal: PagePrincipal, uow: PageUow,
              stores: Annotated[list[str] | None, Form()] = None,
              password: Annotated[str, Form(max_length=256)] = "") -> Response:
     principal.require_role(*ADMIN)
-    data = _user_in(username=username.strip(), role=role, stores=[s for s in stores or [] if s],
-                    password=_blank(password))
+    data = validated(UserIn, username=username.strip(), role=role, stores=[s for s in stores or [] if s],
+                    password=blank(password))
     known = {loc["code"] for loc in inventory.list_locations(uow)}
     unknown = [code for code in data.stores if code not in known]
     if unknown:
@@ -86,10 +72,7 @@ def create_token(request: Request, username: str, principal: PagePrincipal, uow:
                  name: Annotated[str, Form(max_length=64)] = "") -> Response:
     """A new API token for the user, shown this once (only its hash is kept)."""
     principal.require_role(*ADMIN)
-    try:
-        body = TokenIn(name=_blank(name))
-    except ValidationError:
-        raise ValidationFailed("a token name is at most 64 characters", field="name") from None
+    body = validated(TokenIn, name=blank(name))
     token = auth.create_token(uow, username, body.name)
     return render(request, "admin/_token.html", principal, username=username, token=token,
                   name=body.name or username)
@@ -100,8 +83,8 @@ def audit_page(request: Request, principal: PagePrincipal, uow: PageUow, actor: 
                entity_type: str | None = None, entity_id: str | None = None, action: str | None = None,
                before: Annotated[int | None, Query(ge=1)] = None) -> Response:
     principal.require_role(*ADMIN)
-    filters = {"actor": _blank(actor), "entity_type": _blank(entity_type), "entity_id": _blank(entity_id),
-               "action": _blank(action)}
+    filters = {"actor": blank(actor), "entity_type": blank(entity_type), "entity_id": blank(entity_id),
+               "action": blank(action)}
     rows = audit_log(uow, **filters, before=before, limit=AUDIT_PAGE + 1)
     older = rows[AUDIT_PAGE - 1]["id"] if len(rows) > AUDIT_PAGE else None
     for row in rows:

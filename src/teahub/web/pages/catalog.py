@@ -3,12 +3,10 @@ stock by location and its batches (`/products/{sku}`). Admins change prices ther
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from teahub.catalog import service as catalog
 from teahub.catalog.schemas import PricesPatch, ProductPatch
@@ -17,6 +15,7 @@ from teahub.errors import ValidationFailed
 from teahub.inventory import overview
 from teahub.inventory import service as inventory
 from teahub.pagination import cursor_int
+from teahub.web.forms import validated, yuan_to_fen
 from teahub.web.pages.stock import fragment_wanted, read_scope
 from teahub.web.rendering import language_of, render
 from teahub.web.session import PagePrincipal, PageUow
@@ -74,35 +73,17 @@ def product(request: Request, sku: str, principal: PagePrincipal, uow: PageUow) 
                   may_edit_prices=principal.role in PRICE_EDITORS, saved=False)
 
 
-def _fen(field: str, text: str | None, *, required: bool = False) -> int | None:
-    """A price typed in yuan ("1,280" or "1280.50") as fen; an empty box is no price."""
-    text = (text or "").strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
-    if not text:
-        if required:
-            raise ValidationFailed("every product needs a list price", field=f"prices.{field}")
-        return None
-    try:
-        yuan = Decimal(text)
-    except InvalidOperation:
-        raise ValidationFailed("give the price in yuan, e.g. 128.00", field=f"prices.{field}") from None
-    if not yuan.is_finite() or yuan < 0 or yuan != yuan.quantize(Decimal("0.01")):
-        raise ValidationFailed("give the price in yuan, e.g. 128.00", field=f"prices.{field}")
-    return int(yuan * 100)
-
-
 @router.post("/products/{sku:path}/prices", response_class=HTMLResponse)
 def change_prices(request: Request, sku: str, principal: PagePrincipal, uow: PageUow,
                   list_price: Annotated[str, Form(max_length=20)],
                   member_price: Annotated[str, Form(max_length=20)] = "",
                   vip_price: Annotated[str, Form(max_length=20)] = "") -> Response:
     principal.require_role(*PRICE_EDITORS)
-    prices = {"list": _fen("list", list_price, required=True), "member": _fen("member", member_price),
-              "vip": _fen("vip", vip_price)}
-    try:
-        patch = ProductPatch(prices=PricesPatch(**prices))
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise ValidationFailed(str(error["msg"]), field="prices." + ".".join(str(p) for p in error["loc"])) from None
+    prices = {name: yuan_to_fen(typed, f"prices.{name}")
+              for name, typed in (("list", list_price), ("member", member_price), ("vip", vip_price))}
+    if prices["list"] is None:
+        raise ValidationFailed("every product needs a list price", field="prices.list")
+    patch = ProductPatch(prices=validated(PricesPatch, prefix="prices.", **prices))
     view = catalog.update_product(uow, sku, patch)
     if fragment_wanted(request):
         return render(request, "catalog/_prices.html", principal, product=view, may_edit_prices=True, saved=True)

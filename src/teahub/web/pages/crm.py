@@ -6,12 +6,10 @@ Every action calls the same service function, with the same role checks, as the 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from teahub.analytics.sold import customer_names
@@ -20,13 +18,13 @@ from teahub.crm.pipeline import service as pipeline
 from teahub.customers import service as customers
 from teahub.db.uow import UnitOfWork
 from teahub.errors import ValidationFailed
+from teahub.web.forms import yuan_to_fen
 from teahub.web.i18n import translator
 from teahub.web.rendering import is_htmx, language_of, render
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
 
-M = TypeVar("M", bound=BaseModel)
 SHOP_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 OPEN_TICKET_STATUSES = ("open", "in_progress", "waiting_customer")
 
@@ -64,23 +62,6 @@ def integer(form: FormData, name: str, field: str | None = None) -> int | None:
     return number
 
 
-def yuan_to_fen(value: str | None, field: str) -> int | None:
-    """"1,280.5" yuan → 128050 fen, exactly (no floats); at most two decimals, not negative."""
-    if value is None or not value.strip():
-        return None
-    cleaned = value.strip().replace(",", "").replace("¥", "").replace("￥", "")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValidationFailed("an amount in yuan is needed, e.g. 128.00", field=field) from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed("an amount in yuan is needed, e.g. 128.00", field=field)
-    fen = int(amount * 100)
-    if fen > 10**13:
-        raise ValidationFailed("the amount is too large", field=field)
-    return fen
-
-
 def fen(form: FormData, name: str, field: str | None = None) -> int | None:
     return yuan_to_fen(text(form, name), field or name)
 
@@ -103,18 +84,6 @@ def day_start(value: date) -> datetime:
 def day_end(value: date) -> datetime:
     """The last second of a day in China."""
     return datetime.combine(value, time(23, 59, 59), SHOP_TZ)
-
-
-def build(model: type[M], prefix: str = "", **data: Any) -> M:
-    """The API's input model from a form's values: the same checks, refused as the API refuses them (a problem
-    naming the field)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error.get("loc", ()))
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        raise ValidationFailed(message, field=f"{prefix}{where}" if where else (prefix.rstrip(".") or None)) from None
 
 
 def done(request: Request, url: str) -> Response:

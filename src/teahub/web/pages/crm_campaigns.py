@@ -24,9 +24,9 @@ from teahub.inventory import service as inventory
 from teahub.loyalty import coupons
 from teahub.loyalty import service as loyalty
 from teahub.loyalty.schemas import CouponIn
+from teahub.web.forms import validated
 from teahub.web.pages.crm import (
     Form,
-    build,
     crm_render,
     day,
     day_end,
@@ -85,7 +85,7 @@ def create_campaign(request: Request, principal: PagePrincipal, uow: PageUow, fo
         data["coupon_code"] = text(form, "coupon_code")
     elif kind == "message":
         data["message"] = {"channel": text(form, "channel"), "template": text(form, "template")}
-    campaign = service.create_campaign(uow, build(CampaignIn, **data))
+    campaign = service.create_campaign(uow, validated(CampaignIn, **data))
     return done(request, f"/crm/campaigns/{campaign['id']}")
 
 
@@ -135,7 +135,7 @@ def create_coupon(request: Request, principal: PagePrincipal, uow: PageUow, form
         "total_limit": integer(form, "total_limit"), "stackable": bool(text(form, "stackable")),
         "public": bool(text(form, "public")), "active": True,
     }
-    coupons.create_coupon(uow, build(CouponIn, **values).model_dump())
+    coupons.create_coupon(uow, validated(CouponIn, **values).model_dump())
     return done(request, "/crm/coupons")
 
 
@@ -157,7 +157,7 @@ def _rules_data(form: FormData) -> dict[str, Any]:
 
 
 def _rules(form: FormData) -> SegmentRules:
-    return build(SegmentRules, prefix="rules.", **_rules_data(form))
+    return validated(SegmentRules, prefix="rules.", **_rules_data(form))
 
 
 def _choices(uow: UnitOfWork) -> dict[str, Any]:
@@ -192,7 +192,7 @@ def preview(request: Request, principal: PagePrincipal, uow: PageUow, form: Form
 @router.post("/crm/segments", response_class=HTMLResponse)
 def create_segment(request: Request, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
     principal.require_role(*PLANNERS)
-    data = build(SegmentIn, name=text(form, "name"), description=text(form, "description"),
+    data = validated(SegmentIn, name=text(form, "name"), description=text(form, "description"),
                  rules=_rules(form).stored())
     segment = service.create_segment(uow, data)
     return done(request, f"/crm/segments/{segment['id']}")
@@ -213,7 +213,7 @@ def update_segment(request: Request, segment_id: PathId, principal: PagePrincipa
                    form: Form) -> Response:
     """New name, description or rules (`PATCH /segments/{id}` with the version the form showed)."""
     principal.require_role(*PLANNERS)
-    patch = build(SegmentPatch, name=text(form, "name"), description=text(form, "description"),
+    patch = validated(SegmentPatch, name=text(form, "name"), description=text(form, "description"),
                   rules=_rules(form).stored(), version=integer(form, "version"))
     service.update_segment(uow, segment_id, patch)
     return done(request, f"/crm/segments/{segment_id}")

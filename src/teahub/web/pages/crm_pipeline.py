@@ -12,7 +12,8 @@ from teahub.api_params import PathId
 from teahub.crm.pipeline import rules, service
 from teahub.crm.pipeline.routes import WRITE_ROLES
 from teahub.crm.pipeline.schemas import ConvertIn, LeadIn, LeadPatch, OpportunityIn, OpportunityPatch
-from teahub.web.pages.crm import Form, build, crm_render, day, done, fen, integer, names_of, text
+from teahub.web.forms import validated
+from teahub.web.pages.crm import Form, crm_render, day, done, fen, integer, names_of, text
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
@@ -46,14 +47,14 @@ def move_opportunity(request: Request, opportunity_id: PathId, principal: PagePr
     patch: dict[str, Any] = {"stage": text(form, "stage"), "version": integer(form, "version")}
     if (reason := text(form, "lost_reason")) is not None:
         patch["lost_reason"] = reason
-    service.update_opportunity(uow, opportunity_id, build(OpportunityPatch, **patch))
+    service.update_opportunity(uow, opportunity_id, validated(OpportunityPatch, **patch))
     return _board(request, principal, uow, text(form, "owner"), "crm/_board.html")
 
 
 @router.post("/crm/pipeline/opportunities", response_class=HTMLResponse)
 def create_opportunity(request: Request, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
     principal.require_role(*WRITE_ROLES)
-    data = build(OpportunityIn, customer_id=integer(form, "customer_id"), title=text(form, "title"),
+    data = validated(OpportunityIn, customer_id=integer(form, "customer_id"), title=text(form, "title"),
                  stage=text(form, "stage") or "prospecting", expected_value=fen(form, "expected_value") or 0,
                  expected_close_on=day(form, "expected_close_on"), owner=text(form, "owner"),
                  note=text(form, "note"))
@@ -77,7 +78,7 @@ def leads_page(request: Request, principal: PagePrincipal, uow: PageUow, status:
 @router.post("/crm/leads", response_class=HTMLResponse)
 def create_lead(request: Request, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
     principal.require_role(*WRITE_ROLES)
-    data = build(LeadIn, name=text(form, "name"), company=text(form, "company"), title=text(form, "title"),
+    data = validated(LeadIn, name=text(form, "name"), company=text(form, "company"), title=text(form, "title"),
                  phone=text(form, "phone"), email=text(form, "email"), source=text(form, "source"),
                  owner=text(form, "owner"), note=text(form, "note"))
     service.create_lead(uow, data, default_owner=principal.username)
@@ -90,7 +91,7 @@ def move_lead(request: Request, lead_id: PathId, principal: PagePrincipal, uow: 
     patch: dict[str, Any] = {"status": text(form, "status"), "version": integer(form, "version")}
     if (reason := text(form, "disqualified_reason")) is not None:
         patch["disqualified_reason"] = reason
-    service.update_lead(uow, lead_id, build(LeadPatch, **patch))
+    service.update_lead(uow, lead_id, validated(LeadPatch, **patch))
     return done(request, "/crm/leads")
 
 
@@ -101,6 +102,6 @@ def convert_lead(request: Request, lead_id: PathId, principal: PagePrincipal, uo
     draft = {"title": text(form, "title"), "stage": text(form, "stage") or "qualification",
              "expected_value": fen(form, "expected_value") or 0,
              "expected_close_on": day(form, "expected_close_on", "opportunity.expected_close_on")}
-    data = build(ConvertIn, opportunity={k: v for k, v in draft.items() if v is not None})
+    data = validated(ConvertIn, opportunity={k: v for k, v in draft.items() if v is not None})
     answer = service.convert_lead(uow, lead_id, data)
     return done(request, f"/crm/leads?converted={answer['opportunity']['id']}")

@@ -19,7 +19,8 @@ from teahub.crm.pipeline.schemas import QuoteIn, QuoteVersionIn, RejectIn
 from teahub.customers import service as customers
 from teahub.db.uow import UnitOfWork
 from teahub.errors import CreditLimitExceeded, Forbidden
-from teahub.web.pages.crm import Form, build, crm_render, day, done, integer, names_of, text, yuan_to_fen
+from teahub.web.forms import validated, yuan_to_fen
+from teahub.web.pages.crm import Form, crm_render, day, done, integer, names_of, text
 from teahub.web.rendering import is_htmx
 from teahub.web.session import PagePrincipal, PageUow
 
@@ -80,7 +81,7 @@ def line_row(request: Request, principal: PagePrincipal) -> Response:
 @router.post("/crm/quotes", response_class=HTMLResponse)
 def create_quote(request: Request, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
     principal.require_role(*WRITE_ROLES)
-    data = build(QuoteIn, customer_id=integer(form, "customer_id"), opportunity_id=integer(form, "opportunity_id"),
+    data = validated(QuoteIn, customer_id=integer(form, "customer_id"), opportunity_id=integer(form, "opportunity_id"),
                  location=text(form, "location"), owner=text(form, "owner"), valid_until=day(form, "valid_until"),
                  note=text(form, "note"), lines=_lines(uow, form))
     quote = service.create_quote(uow, data, default_owner=principal.username)
@@ -109,7 +110,7 @@ def quote_page(request: Request, quote_id: PathId, principal: PagePrincipal, uow
 def revise_quote(request: Request, quote_id: PathId, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
     """A new negotiation round (`POST /quotes/{id}/versions`)."""
     principal.require_role(*WRITE_ROLES)
-    data = build(QuoteVersionIn, valid_until=day(form, "valid_until"), note=text(form, "note"),
+    data = validated(QuoteVersionIn, valid_until=day(form, "valid_until"), note=text(form, "note"),
                  lines=_lines(uow, form))
     service.revise_quote(uow, quote_id, data)
     return done(request, f"/crm/quotes/{quote_id}")
@@ -146,6 +147,6 @@ def accept_quote(request: Request, quote_id: PathId, principal: PagePrincipal, u
 @router.post("/crm/quotes/{quote_id}/reject", response_class=HTMLResponse)
 def reject_quote(request: Request, quote_id: PathId, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
     principal.require_role(*WRITE_ROLES)
-    body = build(RejectIn, reason=text(form, "reason"))
+    body = validated(RejectIn, reason=text(form, "reason"))
     service.reject_quote(uow, quote_id, body.reason)
     return done(request, f"/crm/quotes/{quote_id}")

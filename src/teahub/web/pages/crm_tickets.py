@@ -14,7 +14,8 @@ from teahub.api_params import PathId
 from teahub.auth.principal import Principal
 from teahub.crm.aftersales import rules, service
 from teahub.crm.aftersales.schemas import CsatIn, NoteIn, ResolveIn, TicketIn, TicketPatch
-from teahub.web.pages.crm import OPEN_TICKET_STATUSES, Form, build, crm_render, done, integer, names_of, text
+from teahub.web.forms import validated
+from teahub.web.pages.crm import OPEN_TICKET_STATUSES, Form, crm_render, done, integer, names_of, text
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
@@ -68,7 +69,7 @@ def tickets_page(request: Request, principal: PagePrincipal, uow: PageUow, statu
 @router.post("/crm/tickets", response_class=HTMLResponse)
 def open_ticket(request: Request, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
     """Any role opens a ticket for a customer (`POST /tickets`)."""
-    data = build(TicketIn, kind=text(form, "kind"), subject=text(form, "subject"),
+    data = validated(TicketIn, kind=text(form, "kind"), subject=text(form, "subject"),
                  description=text(form, "description"), customer_id=integer(form, "customer_id"),
                  order_id=integer(form, "order_id"), sku=text(form, "sku"), batch_code=text(form, "batch_code"),
                  channel=text(form, "channel") or "store", priority=text(form, "priority") or "normal",
@@ -90,7 +91,7 @@ def ticket_page(request: Request, ticket_id: PathId, principal: PagePrincipal, u
 
 @router.post("/crm/tickets/{ticket_id}/notes", response_class=HTMLResponse)
 def add_note(request: Request, ticket_id: PathId, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
-    body = build(NoteIn, body=text(form, "body"))
+    body = validated(NoteIn, body=text(form, "body"))
     service.add_note(uow, ticket_id, body.body, _actor(principal))
     return done(request, f"/crm/tickets/{ticket_id}")
 
@@ -105,13 +106,13 @@ def update_ticket(request: Request, ticket_id: PathId, principal: PagePrincipal,
             values[name] = value
     if "assignee" in form:
         values["assignee"] = text(form, "assignee")  # blank: unassign
-    service.update_ticket(uow, ticket_id, build(TicketPatch, **values), _actor(principal))
+    service.update_ticket(uow, ticket_id, validated(TicketPatch, **values), _actor(principal))
     return done(request, f"/crm/tickets/{ticket_id}")
 
 
 @router.post("/crm/tickets/{ticket_id}/resolve", response_class=HTMLResponse)
 def resolve(request: Request, ticket_id: PathId, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
-    body = build(ResolveIn, resolution=text(form, "resolution"))
+    body = validated(ResolveIn, resolution=text(form, "resolution"))
     service.resolve_ticket(uow, ticket_id, body.resolution, _actor(principal))
     return done(request, f"/crm/tickets/{ticket_id}")
 
@@ -132,6 +133,6 @@ def reopen(request: Request, ticket_id: PathId, principal: PagePrincipal, uow: P
 def record_csat(request: Request, ticket_id: PathId, principal: PagePrincipal, uow: PageUow,
                 form: Form) -> Response:
     """The customer's satisfaction, 1 to 5, once the ticket is resolved (any role, as the API)."""
-    body = build(CsatIn, score=integer(form, "score"), comment=text(form, "comment"))
+    body = validated(CsatIn, score=integer(form, "score"), comment=text(form, "comment"))
     service.record_csat(uow, ticket_id, body.score, body.comment)
     return done(request, f"/crm/tickets/{ticket_id}")

@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from teahub.catalog import service as catalog
 from teahub.channels import service as channels
@@ -24,6 +24,7 @@ from teahub.inventory import service as inventory
 from teahub.sync import service as sync
 from teahub.sync.broker import BrokerConfig
 from teahub.sync.routes import LOOK as SYNC_LOOK
+from teahub.web.forms import blank, validated
 from teahub.web.rendering import is_htmx, render
 from teahub.web.session import PagePrincipal, PageUow
 
@@ -33,21 +34,6 @@ Text = Annotated[str, Form(max_length=2000)]
 
 
 # -- small helpers shared by the integrations pages -------------------------------------------------------
-def validated(model: type[M], **data: Any) -> M:
-    """The API's input schema applied to a form: its first error is the problem, naming the field."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise ValidationFailed(f"{field}: {first['msg']}" if field else first["msg"], field=field) from None
-
-
-def blank(value: str | None) -> str | None:
-    """A form field left empty is not given."""
-    return value.strip() or None if value is not None else None
-
-
 def number(value: str | None, field: str) -> Decimal | None:
     text = blank(value)
     if text is None:

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from teahub.analytics.sold import customer_names
 from teahub.api_params import MAX_ID, PathId
@@ -26,8 +25,9 @@ from teahub.inventory import service as inventory
 from teahub.loyalty import service as loyalty
 from teahub.sales import refunds, rules, service, timeline, views
 from teahub.sales.models import CHANNELS, STATUSES
-from teahub.sales.schemas import RefundIn
+from teahub.sales.schemas import RefundIn, ShipIn
 from teahub.web.formatting import SHOP_TIME
+from teahub.web.forms import blank, validated
 from teahub.web.rendering import is_htmx, language_of, render
 from teahub.web.session import PagePrincipal, PageUow
 
@@ -201,8 +201,13 @@ def allocate(order_id: PathId, request: Request, principal: PagePrincipal, uow: 
 
 
 @router.post("/orders/{order_id}/ship", response_class=HTMLResponse)
-def ship(order_id: PathId, request: Request, principal: PagePrincipal, uow: PageUow) -> Response:
-    return _done(request, principal, uow, service.ship(uow, order_id, _authorize(principal)), "Order shipped")
+def ship(order_id: PathId, request: Request, principal: PagePrincipal, uow: PageUow,
+         carrier: Annotated[str, Form(max_length=40)] = "", tracking_no: Annotated[str, Form(max_length=64)] = "",
+         ) -> Response:
+    shipment = validated(ShipIn, carrier=blank(carrier), tracking_no=blank(tracking_no))
+    shipped = service.ship(uow, order_id, _authorize(principal), carrier=shipment.carrier,
+                           tracking_no=shipment.tracking_no)
+    return _done(request, principal, uow, shipped, "Order shipped")
 
 
 @router.post("/orders/{order_id}/complete", response_class=HTMLResponse)
@@ -234,11 +239,7 @@ def _refund_input(line_no: list[int], sku: list[str], quantity: list[str], pick:
         chosen.append({"sku": line_sku, "quantity": int(amount), "line_no": number})
     if not chosen:
         raise ValidationFailed("choose the lines to refund", field="lines")
-    try:
-        return RefundIn.model_validate({"lines": chosen, "reason": reason.strip() or None, "restock": restock != "no"})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ValidationFailed(first["msg"], field=".".join(str(p) for p in first["loc"])) from None
+    return validated(RefundIn, lines=chosen, reason=blank(reason), restock=restock != "no")
 
 
 @router.post("/orders/{order_id}/refund", response_class=HTMLResponse)

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
 
 from teahub.analytics import quality
 from teahub.auth.principal import Principal
@@ -23,6 +22,7 @@ from teahub.imports import reader, runner
 from teahub.inventory import movement_history, overview
 from teahub.inventory import service as inventory
 from teahub.inventory.schemas import StockCountIn, ThresholdIn, TransferIn
+from teahub.web.forms import validated
 from teahub.web.rendering import is_htmx, render
 from teahub.web.session import PagePrincipal, PageUow
 
@@ -72,15 +72,6 @@ def _own_locations(principal: Principal, uow: UnitOfWork) -> list[dict[str, Any]
     return [loc for loc in inventory.list_locations(uow) if principal.can_act_for(loc["code"])]
 
 
-def _model(schema: type[BaseModel], data: dict[str, Any]) -> Any:
-    """A form's values as a service input; a refused value is a problem naming its field."""
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise ValidationFailed(str(error["msg"]), field=".".join(str(p) for p in error["loc"])) from None
-
-
 def _whole(value: str, field: str) -> int:
     try:
         return int(value.strip().replace(",", ""))
@@ -128,8 +119,8 @@ def set_threshold(request: Request, principal: PagePrincipal, uow: PageUow, loca
                   minimum: Text) -> Response:
     principal.require_role(*STOCK_ROLES)
     principal.require_store(location)
-    inventory.set_threshold(uow, _model(ThresholdIn, {"location": location, "sku": sku.strip(),
-                                                      "minimum": _whole(minimum, "minimum")}))
+    inventory.set_threshold(uow, validated(ThresholdIn, location=location, sku=sku.strip(),
+                                                   minimum=_whole(minimum, "minimum")))
     if fragment_wanted(request):
         items = overview.location_stock(uow, location)
         return render(request, "stock/_levels.html", principal,
@@ -208,8 +199,8 @@ def create_transfer(request: Request, principal: PagePrincipal, uow: PageUow, fr
                       "batch_code": line_batch or None})
     if not lines:
         raise ValidationFailed("add at least one line: a SKU and a quantity", field="lines")
-    made = inventory.transfer_stock(uow, _model(TransferIn, {"from_location": from_location, "to_location": to_location,
-                                                             "lines": lines, "note": note.strip() or None}))
+    made = inventory.transfer_stock(uow, validated(TransferIn, from_location=from_location, to_location=to_location,
+                                                   lines=lines, note=note.strip() or None))
     return _done(request, f"/stock/transfers?made={made['id']}")
 
 
@@ -250,8 +241,8 @@ def post_count(request: Request, principal: PagePrincipal, uow: PageUow, locatio
                       "counted": _whole(line_counted, f"lines.{i}.counted")})
     if not lines:
         raise ValidationFailed("enter the counted quantity of at least one batch", field="counted")
-    result = inventory.count_stock(uow, _model(StockCountIn, {"location": location, "lines": lines,
-                                                              "note": note.strip() or None}))
+    result = inventory.count_stock(uow, validated(StockCountIn, location=location, lines=lines,
+                                                       note=note.strip() or None))
     return _done(request, f"/stock/counts?done={result['id']}")
 
 
