@@ -89,7 +89,7 @@ def test_admin_changes_prices_and_a_clerk_only_reads_them(page: Any, live_server
     console.allow(r"status of 422")  # the refused price below
     page.fill("input[name=member_price]", "12.345")  # not a price in yuan: refused, nothing changes
     page.click("#prices button[type=submit]")
-    expect(page.locator("#problems .problem")).to_contain_text("请以元为单位填写价格")
+    expect(page.locator("#problems .problem")).to_contain_text("请填写以元为单位的金额")
     assert ok(api(live_server).get(f"/api/v1/products/{sku}"))["prices"]["member"] == 41550
 
     page.context.clear_cookies()
