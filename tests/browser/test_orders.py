@@ -168,6 +168,20 @@ def test_refund_one_line_of_a_paid_order(page: Any, live_server: str) -> None:
     assert (refunded["refunded_quantity"], refunded["refunded_amount"]) == (100, 13600)
     assert after["status"] == "paid" and after["refunded_amount"] == 13600
 
+    # 仅退款: ¥20 back on a can, which the buyer keeps.
+    page.click("#refund summary")
+    line = page.locator(f"#refund tr[data-sku='{can}']")
+    line.locator("input[name=pick]").check()
+    line.locator("input[name=quantity]").fill("0")
+    line.locator("input[name=amount]").fill("20")
+    page.select_option("#refund select[name=restock]", "no")
+    page.click("[data-action=refund]")
+    expect(page.locator("#order-money .refunded")).to_have_text("¥156.00")
+    with closing(api(live_server, "boss")) as client:
+        after = ok(client.get(f"/api/v1/orders/{order['id']}"))
+    assert after["refunds"][-1]["lines"] == [{"line_no": 1, "sku": can, "quantity": 0, "amount": 2000}]
+    assert (after["lines"][0]["refunded_quantity"], after["lines"][0]["refunded_amount"]) == (0, 2000)
+
 
 def test_a_clerk_cannot_open_another_store_s_order(page: Any, console: Console, live_server: str) -> None:
     console.allow(r"status of 403")  # the refused page itself

@@ -241,6 +241,27 @@ def test_refund_without_restock_keeps_the_cost(client: TestClient) -> None:
     assert f.stock(client, SKU)["on_hand"] == 98
 
 
+def test_money_back_for_part_of_a_line_keeps_the_goods_and_the_rest_refundable(client: TestClient) -> None:
+    shop(client)
+    order = f.ok(f.pos_sale(client, [(SKU, 2)], pay=2 * 68800), 201)
+    url = f"/api/v1/orders/{order['id']}/refunds"
+    # 仅退款: ¥50 back for a dented can, the goods stay with the buyer.
+    first = f.ok(client.post(url, json={"lines": [{"sku": SKU, "quantity": 0, "amount": 5000}],
+                                        "reason": "dented can", "restock": False}), 201)
+    line = first["lines"][0]
+    assert (first["refunded_amount"], line["refunded_quantity"], line["refunded_amount"]) == (5000, 0, 5000)
+    assert first["refunds"][-1]["lines"] == [{"line_no": 1, "sku": SKU, "quantity": 0, "amount": 5000}]
+    assert f.stock(client, SKU)["on_hand"] == 98  # nothing came back
+    # The line never pays back more than it earned: the last unit brings back only what is left.
+    refused = client.post(url, json={"lines": [{"sku": SKU, "amount": 2 * 68800}]})
+    assert refused.status_code == 422 and refused.json()["field"] == "lines.0.amount"
+    assert client.post(url, json={"lines": [{"sku": SKU}]}).status_code == 422  # neither units nor money
+    f.ok(client.post(url, json={"lines": [{"sku": SKU, "quantity": 1}]}), 201)
+    last = f.ok(client.post(url, json={"lines": [{"sku": SKU, "quantity": 1}]}), 201)
+    assert last["refunds"][-1]["amount"] == 2 * 68800 - 5000 - 68800
+    assert last["refunded_amount"] == last["total"] == 2 * 68800
+
+
 def test_refunding_an_unshipped_order_releases_its_reservation(client: TestClient) -> None:
     shop(client)
     order = f.ok(f.web_order(client, [(SKU, 2)], payments=[{"method": "wechat", "amount": 2 * 68800}]), 201)

@@ -170,16 +170,17 @@ def apply_refund(uow: UnitOfWork, shop: ShopInfo, held: ChannelOrder, refund: Pl
     left = [rules.LineLeft(line["line_no"], line["sku"], line["quantity"] - line["refunded_quantity"],
                            line["net_amount"] - line["refunded_amount"])
             for line in order["lines"] if not refund.line_ids or line["line_no"] in line_nos]
-    taken = rules.refund_quantities(left, refund.amount)
-    if not taken:
-        return f"refund {refund.refund_id}: nothing left to refund on its lines"
     shipped = order["status"] in ("shipped", "completed")
+    parts = rules.refund_parts(left, refund.amount, units_back=refund.returned or not shipped)
+    if not parts:
+        return f"refund {refund.refund_id}: nothing left to refund on its lines"
     result = sales.refund(uow, held.order_id, RefundIn(
-        lines=[RefundLineIn(sku=line.sku, quantity=units, line_no=line.line_no) for line, units in taken],
+        lines=[RefundLineIn(sku=part.line.sku, quantity=part.units, amount=part.amount, line_no=part.line.line_no)
+               for part in parts],
         reason=f"{shop.platform} refund {refund.refund_id}"[:200], restock=refund.returned or not shipped))
     made = result["refunds"][-1]
     record.sales_refund_id, record.refunded = made["id"], made["amount"]
-    if made["amount"] != refund.amount:
+    if made["amount"] != refund.amount:  # more than the lines had left
         return (f"refund {refund.refund_id}: the platform refunded {refund.amount} fen, teahub recorded "
-                f"{made['amount']} for the units given back")
+                f"{made['amount']}, all its lines had left")
     return None

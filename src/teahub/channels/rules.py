@@ -48,20 +48,27 @@ class LineLeft:
     net_left: int  # fen of the line not refunded yet
 
 
-def refund_quantities(lines: list[LineLeft], amount: int) -> list[tuple[LineLeft, int]]:
-    """Units to give back, line by line, for a platform refund of `amount` fen over these lines: whole lines while
-    the amount covers them, then the units of the last line the rest pays for (at least one unit when money is
-    left over: a platform refund is never dropped for rounding)."""
-    taken: list[tuple[LineLeft, int]] = []
+@dataclass(frozen=True)
+class RefundPart:
+    line: LineLeft
+    units: int  # given back (0: money only)
+    amount: int  # fen paid back on the line
+
+
+def refund_parts(lines: list[LineLeft], amount: int, *, units_back: bool) -> list[RefundPart]:
+    """How a platform refund of `amount` fen over these lines is recorded, to the fen: whole lines while the
+    amount covers them, then the rest on the next line, as the units it pays for when the goods come back (or were
+    never shipped), else as money only (refund only, 仅退款: the buyer keeps the goods)."""
+    parts: list[RefundPart] = []
     left = amount
     for line in lines:
-        if line.quantity <= 0 or left <= 0:
+        if line.quantity <= 0 or left <= 0 or line.net_left <= 0:
             continue
         if left >= line.net_left:
-            taken.append((line, line.quantity))
+            parts.append(RefundPart(line, line.quantity, line.net_left))
             left -= line.net_left
             continue
-        units = min(line.quantity, max(1, half_up_div(left * line.quantity, line.net_left) if line.net_left else 1))
-        taken.append((line, units))
+        units = min(line.quantity, max(1, half_up_div(left * line.quantity, line.net_left))) if units_back else 0
+        parts.append(RefundPart(line, units, left))
         left = 0
-    return taken
+    return parts

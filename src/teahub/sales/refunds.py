@@ -32,8 +32,11 @@ def refund(uow: UnitOfWork, order_id: int, data: RefundIn, authorize: Authorize 
         released: list[Held] = []
         for i, wanted in enumerate(data.lines):
             line = _line(order, wanted.sku, wanted.line_no, i)
-            amount = rules.refund_amount(line.net_amount, line.quantity, line.refunded_quantity,
-                                         line.refunded_amount, wanted.quantity)
+            try:
+                amount = rules.refund_amount(line.net_amount, line.quantity, line.refunded_quantity,
+                                             line.refunded_amount, wanted.quantity, wanted.amount)
+            except ValidationFailed as exc:
+                raise ValidationFailed(exc.detail, field=f"lines.{i}.{exc.field}") from None
             returned_cost = 0
             if not shipped or data.restock:
                 for allocation, units in _units_back(line, wanted.quantity):

@@ -86,14 +86,23 @@ def settle(payments: list[Tender], due: int) -> Settlement:
 
 
 def refund_amount(net_amount: int, quantity: int, refunded_quantity: int, refunded_amount: int,
-                  returning: int) -> int:
-    """What `returning` more units of a line give back: their share of what the line earned, and the whole
-    remainder when the last units go back (so a line refunded in parts refunds exactly its amount)."""
-    if returning <= 0 or refunded_quantity + returning > quantity:
+                  returning: int, agreed: int | None = None) -> int:
+    """What a refund of `returning` more units of a line gives back: the `agreed` amount when one is given (money
+    back for part of a line, with or without units), else the units' share of what the line earned, and the whole
+    remainder when the last units go back (so a line refunded in parts refunds exactly its amount). Never more
+    than the line has left."""
+    if returning < 0 or refunded_quantity + returning > quantity:
         raise ValidationFailed("refund quantity exceeds what is left on the line", field="quantity")
+    left = net_amount - refunded_amount
+    if agreed is not None:
+        if agreed > left:
+            raise ValidationFailed(f"the line has {left} fen left to refund", field="amount")
+        return agreed
+    if returning == 0:
+        raise ValidationFailed("give the quantity given back, or the amount paid back", field="quantity")
     if refunded_quantity + returning == quantity:
-        return net_amount - refunded_amount
-    return min(half_up_div(net_amount * returning, quantity), net_amount - refunded_amount)
+        return left
+    return min(half_up_div(net_amount * returning, quantity), left)
 
 
 

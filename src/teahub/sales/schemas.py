@@ -105,9 +105,20 @@ class CancelIn(BaseModel):
 
 
 class RefundLineIn(BaseModel):
+    """Units given back (their share of what the line earned), or money back for part of a line without its
+    goods (`"quantity": 0, "amount": 500`: refund only, 仅退款), or both with the amount agreed."""
+
     sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(gt=0, le=10_000_000)
+    quantity: int = Field(default=0, ge=0, le=10_000_000, description="units (grams for loose tea) given back")
+    amount: int | None = Field(default=None, gt=0, le=1_000_000_000,
+                               description="fen paid back for this line, instead of the units' share")
     line_no: int | None = Field(default=None, ge=1, description="which line, when the SKU is on several")
+
+    @model_validator(mode="after")
+    def units_or_money(self) -> RefundLineIn:
+        if self.quantity == 0 and self.amount is None:
+            raise ValueError("give the quantity given back, or the amount paid back")
+        return self
 
 
 class RefundIn(BaseModel):

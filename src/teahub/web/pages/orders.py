@@ -27,7 +27,7 @@ from teahub.sales import refunds, rules, service, timeline, views
 from teahub.sales.models import CHANNELS, STATUSES
 from teahub.sales.schemas import RefundIn, ShipIn
 from teahub.web.formatting import SHOP_TIME
-from teahub.web.forms import blank, validated
+from teahub.web.forms import blank, validated, yuan_to_fen
 from teahub.web.rendering import is_htmx, language_of, render
 from teahub.web.session import PagePrincipal, PageUow
 
@@ -222,21 +222,25 @@ def cancel(order_id: PathId, request: Request, principal: PagePrincipal, uow: Pa
     return _done(request, principal, uow, view, "Order cancelled")
 
 
-def _refund_input(line_no: list[int], sku: list[str], quantity: list[str], pick: list[int], reason: str,
-                  restock: str) -> RefundIn:
-    """The refund the form asks for: the ticked lines with their quantities (grams for loose tea)."""
-    if not (len(line_no) == len(sku) == len(quantity)):
+def _refund_input(line_no: list[int], sku: list[str], quantity: list[str], money: list[str], pick: list[int],
+                  reason: str, restock: str) -> RefundIn:
+    """The refund the form asks for: the ticked lines with their quantities (grams for loose tea), and an amount
+    in yuan where one is agreed (with no quantity: money back only, the goods stay with the buyer)."""
+    if not (len(line_no) == len(sku) == len(quantity)) or len(money) not in (0, len(line_no)):
         raise ValidationFailed("the form's lines do not match", field="lines")
     chosen: list[dict[str, Any]] = []
-    for number, line_sku, amount in zip(line_no, sku, quantity, strict=True):
+    for number, line_sku, units, agreed in zip(line_no, sku, quantity, money or [""] * len(line_no), strict=True):
         if number not in pick:
             continue
         index = len(chosen)
-        amount = amount.strip()
-        if not (amount.isascii() and amount.isdigit()) or len(amount) > 9 or int(amount) <= 0:
-            raise ValidationFailed("give the quantity to refund as a whole number above 0",
+        units = units.strip() or "0"
+        if not (units.isascii() and units.isdigit()) or len(units) > 9:
+            raise ValidationFailed("give the quantity to refund as a whole number", field=f"lines.{index}.quantity")
+        amount = yuan_to_fen(agreed, f"lines.{index}.amount")
+        if int(units) == 0 and not amount:
+            raise ValidationFailed("give the quantity given back, or the amount paid back",
                                    field=f"lines.{index}.quantity")
-        chosen.append({"sku": line_sku, "quantity": int(amount), "line_no": number})
+        chosen.append({"sku": line_sku, "quantity": int(units), "amount": amount or None, "line_no": number})
     if not chosen:
         raise ValidationFailed("choose the lines to refund", field="lines")
     return validated(RefundIn, lines=chosen, reason=blank(reason), restock=restock != "no")
@@ -246,9 +250,10 @@ def _refund_input(line_no: list[int], sku: list[str], quantity: list[str], pick:
 def refund(order_id: PathId, request: Request, principal: PagePrincipal, uow: PageUow,
            line_no: Annotated[list[int], Form(max_length=200)], sku: Annotated[list[str], Form(max_length=200)],
            quantity: Annotated[list[str], Form(max_length=200)],
-           pick: Annotated[list[int], Form(max_length=200)] = [],  # noqa: B006 - FastAPI copies defaults
+           amount: Annotated[list[str], Form(max_length=200)] = [],  # noqa: B006 - FastAPI copies defaults
+           pick: Annotated[list[int], Form(max_length=200)] = [],  # noqa: B006
            reason: Annotated[str, Form(max_length=200)] = "",
            restock: Annotated[str, Form(max_length=3)] = "yes") -> Response:
     principal.require_role("admin", "manager", "clerk", "integration")
-    data = _refund_input(line_no, sku, quantity, pick, reason, restock)
+    data = _refund_input(line_no, sku, quantity, amount, pick, reason, restock)
     return _done(request, principal, uow, refunds.refund(uow, order_id, data, _authorize(principal)), "Refunded")
