@@ -92,39 +92,15 @@ def counter(request: Request, principal: PagePrincipal, uow: PageUow,
                   config=config, messages={text: translate(text) for text in _own_texts()})
 
 
-# The counter's service worker: the counter page and its files come from the network, and from the copy kept in
-# the browser's cache when the network is down, so that the page opens again offline (its sales are in IndexedDB).
-SERVICE_WORKER = """\
-"use strict";
-var CACHE = "teahub-pos-v1";
-self.addEventListener("install", function () { self.skipWaiting(); });
-self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });
-self.addEventListener("fetch", function (event) {
-  var request = event.request;
-  var url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (url.pathname !== "/pos" && url.pathname.indexOf("/static/") !== 0) return;
-  event.respondWith(fetch(request).then(function (response) {
-    if (response.ok && response.type === "basic" && !response.redirected) {
-      var copy = response.clone();
-      caches.open(CACHE).then(function (cache) { return cache.put(request, copy); });
-    }
-    return response;
-  }).catch(function () {
-    return caches.open(CACHE).then(function (cache) {
-      return cache.match(request).then(function (hit) {
-        return hit || cache.match(request, { ignoreSearch: true });
-      });
-    }).then(function (hit) { return hit || Response.error(); });
-  }));
-});
-"""
+@cache
+def _service_worker() -> str:
+    return resources.files("teahub.web").joinpath("static", "pos-sw.js").read_text(encoding="utf-8")
 
 
 @router.get("/pos/sw.js")
 def service_worker() -> Response:
-    """The counter's service worker, served here so that it may look after `/pos` (its scope)."""
-    return Response(SERVICE_WORKER, media_type="text/javascript",
+    """The counter's service worker (static/pos-sw.js), served here so that it may look after `/pos` (its scope)."""
+    return Response(_service_worker(), media_type="text/javascript",
                     headers={"Service-Worker-Allowed": "/pos", "Cache-Control": "no-cache"})
 
 
