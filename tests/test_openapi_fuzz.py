@@ -16,7 +16,7 @@ from teahub.api import create_app
 from teahub.config import Settings
 from tests import factories as f
 
-EXAMPLES_PER_OPERATION = 10
+EXAMPLES_PER_OPERATION = 6
 
 
 class CurrentApp:

@@ -25,6 +25,9 @@ from teahub.inventory.models import Batch, Location, StockLedgerEntry, StockLeve
 from teahub.sales.models import Order, OrderLine, Refund
 from tests.conftest import DATABASES, fresh_database
 
+# One worker builds each database's demo once for every test here (under xdist's --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("demo")
+
 TODAY = date(2026, 11, 24)
 NOW = datetime.combine(TODAY, time(0), tzinfo=UTC)
 SMALL = {"customers": 200, "orders": 300}
@@ -224,7 +227,7 @@ def test_same_seed_same_data(kind: str, tmp_path: Path) -> None:
         (tmp_path / f"db{n}").mkdir()
         for _url, engine in fresh_database(kind, tmp_path / f"db{n}"):
             initialize(engine)
-            counts = load_demo(engine, seed=11, customers=60, orders=120, today=today)
+            counts = load_demo(engine, seed=11, customers=30, orders=60, today=today)
             counts.pop("elapsed_ms")
             with session(engine) as s:
                 totals = s.execute(select(Order.channel, Order.status, Order.total, Order.placed_at)
