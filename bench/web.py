@@ -63,9 +63,9 @@ def _engine(args: argparse.Namespace) -> tuple[Engine, str]:
     url = f"sqlite:///{path}"
     fresh = not path.exists()
     engine = make_engine(url)
+    started = time.perf_counter()
+    bootstrap.migrate_and_initialize(engine)  # a kept database is brought up to the current schema too
     if fresh:
-        started = time.perf_counter()
-        bootstrap.migrate_and_initialize(engine)
         written = load_demo(engine)
         print(json.dumps({"setup": "demo", "database": url, "customers": written.get("customers"),
                           "orders": written.get("orders"), "seconds": round(time.perf_counter() - started, 1)}),

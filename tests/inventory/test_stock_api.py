@@ -206,3 +206,12 @@ def test_anonymous_callers_are_refused(anonymous: TestClient) -> None:
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
     assert anonymous.get("/health").json()["status"] == "ok"
+
+
+def test_a_threshold_for_the_longest_sku_at_the_longest_location_code_is_kept(client: TestClient) -> None:
+    sku, code = "S" * 64, "L" * 32  # the audit names it SKU@location: 97 characters
+    f.location(client, code)
+    f.product(client, sku)
+    f.ok(client.put("/api/v1/stock/thresholds", json={"location": code, "sku": sku, "minimum": 3}))
+    [entry] = f.ok(client.get("/api/v1/audit", params={"entity_type": "stock"}))["items"]
+    assert entry["entity_id"] == f"{sku}@{code}"

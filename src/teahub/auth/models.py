@@ -70,7 +70,7 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     entity_type: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(160))  # composite ids such as SKU@location (64 + 1 + 32)
     before: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     after: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
 
