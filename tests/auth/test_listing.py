@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from teahub.auth import service
-from teahub.auth.listing import audit_log, list_tokens
+from teahub.auth.listing import list_tokens
+from teahub.auth.service import audit_entries
 from teahub.db.uow import UnitOfWork
+
+
+def audit_log(uow: UnitOfWork, **filters: Any) -> list[dict[str, Any]]:
+    return audit_entries(uow, newest_first=True, **filters)
 
 
 def test_audit_log_is_newest_first_filtered_and_paged(uow: UnitOfWork) -> None:

@@ -175,16 +175,20 @@ def logout(uow: UnitOfWork, secret: str) -> None:
 
 
 def audit_entries(uow: UnitOfWork, *, entity_type: str | None = None, entity_id: str | None = None,
-                  actor: str | None = None, after: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+                  actor: str | None = None, action: str | None = None, after: int = 0, before: int | None = None,
+                  newest_first: bool = False, limit: int = 50) -> list[dict[str, Any]]:
+    """Audit entries by entity, actor or action: oldest first after entry `after` (the API's pages), or newest
+    first before entry `before` (the admin page); ask for limit+1 to know that more exist."""
     with uow.reading():
         stmt = select(AuditEntry).where(AuditEntry.id > after)
-        if entity_type:
-            stmt = stmt.where(AuditEntry.entity_type == entity_type)
-        if entity_id:
-            stmt = stmt.where(AuditEntry.entity_id == entity_id)
-        if actor:
-            stmt = stmt.where(AuditEntry.actor == actor)
-        rows = uow.session.scalars(stmt.order_by(AuditEntry.id).limit(limit))
+        if before:
+            stmt = stmt.where(AuditEntry.id < before)
+        for column, value in ((AuditEntry.entity_type, entity_type), (AuditEntry.entity_id, entity_id),
+                              (AuditEntry.actor, actor), (AuditEntry.action, action)):
+            if value:
+                stmt = stmt.where(column == value)
+        order = AuditEntry.id.desc() if newest_first else AuditEntry.id
+        rows = uow.session.scalars(stmt.order_by(order).limit(limit))
         return [
             {"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
              "entity_type": r.entity_type, "entity_id": r.entity_id, "before": r.before, "after": r.after}

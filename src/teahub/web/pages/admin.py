@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from teahub.auth import service as auth
-from teahub.auth.listing import audit_log, list_tokens
+from teahub.auth.listing import list_tokens
 from teahub.auth.models import ROLES
 from teahub.auth.schemas import TokenIn, UserIn
 from teahub.errors import ValidationFailed
@@ -85,7 +85,7 @@ def audit_page(request: Request, principal: PagePrincipal, uow: PageUow, actor: 
     principal.require_role(*ADMIN)
     filters = {"actor": blank(actor), "entity_type": blank(entity_type), "entity_id": blank(entity_id),
                "action": blank(action)}
-    rows = audit_log(uow, **filters, before=before, limit=AUDIT_PAGE + 1)
+    rows = auth.audit_entries(uow, **filters, before=before, newest_first=True, limit=AUDIT_PAGE + 1)
     older = rows[AUDIT_PAGE - 1]["id"] if len(rows) > AUDIT_PAGE else None
     for row in rows:
         for side in ("before", "after"):
