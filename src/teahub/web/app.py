@@ -10,14 +10,13 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from teahub.errors import DomainError, ValidationFailed
 from teahub.web import pages
 from teahub.web.problems import page_problem
-from teahub.web.rendering import is_htmx
+from teahub.web.rendering import navigate
 from teahub.web.session import LoginRequired, login_url
 
 # Paths that belong to the API side: their errors stay problem+json.
@@ -53,10 +52,7 @@ def mount(app: FastAPI) -> None:
 
 async def _to_login(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
-    target = login_url(exc.next_path)
-    if is_htmx(request):  # an HTMX call swaps fragments; tell it to navigate instead
-        return Response(status_code=200, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    return navigate(request, login_url(exc.next_path))
 
 
 def _pages_first(app: FastAPI, error: type[Exception]) -> None:

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from teahub.analytics.sold import customer_names
@@ -20,7 +20,7 @@ from teahub.db.uow import UnitOfWork
 from teahub.errors import ValidationFailed
 from teahub.web.forms import yuan_to_fen
 from teahub.web.i18n import translator
-from teahub.web.rendering import is_htmx, language_of, render
+from teahub.web.rendering import language_of, render
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
@@ -84,13 +84,6 @@ def day_start(value: date) -> datetime:
 def day_end(value: date) -> datetime:
     """The last second of a day in China."""
     return datetime.combine(value, time(23, 59, 59), SHOP_TZ)
-
-
-def done(request: Request, url: str) -> Response:
-    """After a form post: HTMX navigates to the result, a plain form is redirected there."""
-    if is_htmx(request):
-        return Response(status_code=200, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
 
 
 # -- rendering --------------------------------------------------------------------------------------

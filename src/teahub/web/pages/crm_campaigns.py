@@ -31,13 +31,13 @@ from teahub.web.pages.crm import (
     day,
     day_end,
     day_start,
-    done,
     fen,
     integer,
     names_of,
     text,
     texts,
 )
+from teahub.web.rendering import navigate
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
@@ -86,7 +86,7 @@ def create_campaign(request: Request, principal: PagePrincipal, uow: PageUow, fo
     elif kind == "message":
         data["message"] = {"channel": text(form, "channel"), "template": text(form, "template")}
     campaign = service.create_campaign(uow, validated(CampaignIn, **data))
-    return done(request, f"/crm/campaigns/{campaign['id']}")
+    return navigate(request, f"/crm/campaigns/{campaign['id']}")
 
 
 @router.get("/crm/campaigns/{campaign_id}", response_class=HTMLResponse)
@@ -104,7 +104,7 @@ def launch_campaign(request: Request, campaign_id: PathId, principal: PagePrinci
     """Take the segment's members and grant each the coupon or send each the message (`POST .../launch`)."""
     principal.require_role(*PLANNERS)
     service.launch_campaign(uow, campaign_id, budget_seconds=LAUNCH_BUDGET_SECONDS)
-    return done(request, f"/crm/campaigns/{campaign_id}")
+    return navigate(request, f"/crm/campaigns/{campaign_id}")
 
 
 # -- coupons ----------------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def create_coupon(request: Request, principal: PagePrincipal, uow: PageUow, form
         "public": bool(text(form, "public")), "active": True,
     }
     coupons.create_coupon(uow, validated(CouponIn, **values).model_dump())
-    return done(request, "/crm/coupons")
+    return navigate(request, "/crm/coupons")
 
 
 # -- segments ---------------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def create_segment(request: Request, principal: PagePrincipal, uow: PageUow, for
     data = validated(SegmentIn, name=text(form, "name"), description=text(form, "description"),
                  rules=_rules(form).stored())
     segment = service.create_segment(uow, data)
-    return done(request, f"/crm/segments/{segment['id']}")
+    return navigate(request, f"/crm/segments/{segment['id']}")
 
 
 @router.get("/crm/segments/{segment_id}", response_class=HTMLResponse)
@@ -216,11 +216,11 @@ def update_segment(request: Request, segment_id: PathId, principal: PagePrincipa
     patch = validated(SegmentPatch, name=text(form, "name"), description=text(form, "description"),
                   rules=_rules(form).stored(), version=integer(form, "version"))
     service.update_segment(uow, segment_id, patch)
-    return done(request, f"/crm/segments/{segment_id}")
+    return navigate(request, f"/crm/segments/{segment_id}")
 
 
 @router.post("/crm/segments/{segment_id}/delete", response_class=HTMLResponse)
 def delete_segment(request: Request, segment_id: PathId, principal: PagePrincipal, uow: PageUow) -> Response:
     principal.require_role(*PLANNERS)
     service.delete_segment(uow, segment_id)
-    return done(request, "/crm/segments")
+    return navigate(request, "/crm/segments")

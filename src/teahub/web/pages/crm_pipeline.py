@@ -13,7 +13,8 @@ from teahub.crm.pipeline import rules, service
 from teahub.crm.pipeline.routes import WRITE_ROLES
 from teahub.crm.pipeline.schemas import ConvertIn, LeadIn, LeadPatch, OpportunityIn, OpportunityPatch
 from teahub.web.forms import validated
-from teahub.web.pages.crm import Form, crm_render, day, done, fen, integer, names_of, text
+from teahub.web.pages.crm import Form, crm_render, day, fen, integer, names_of, text
+from teahub.web.rendering import navigate
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
@@ -59,7 +60,7 @@ def create_opportunity(request: Request, principal: PagePrincipal, uow: PageUow,
                  expected_close_on=day(form, "expected_close_on"), owner=text(form, "owner"),
                  note=text(form, "note"))
     service.create_opportunity(uow, data, default_owner=principal.username)
-    return done(request, "/crm/pipeline")
+    return navigate(request, "/crm/pipeline")
 
 
 # -- leads ------------------------------------------------------------------------------------------
@@ -82,7 +83,7 @@ def create_lead(request: Request, principal: PagePrincipal, uow: PageUow, form: 
                  phone=text(form, "phone"), email=text(form, "email"), source=text(form, "source"),
                  owner=text(form, "owner"), note=text(form, "note"))
     service.create_lead(uow, data, default_owner=principal.username)
-    return done(request, "/crm/leads")
+    return navigate(request, "/crm/leads")
 
 
 @router.post("/crm/leads/{lead_id}/status", response_class=HTMLResponse)
@@ -92,7 +93,7 @@ def move_lead(request: Request, lead_id: PathId, principal: PagePrincipal, uow: 
     if (reason := text(form, "disqualified_reason")) is not None:
         patch["disqualified_reason"] = reason
     service.update_lead(uow, lead_id, validated(LeadPatch, **patch))
-    return done(request, "/crm/leads")
+    return navigate(request, "/crm/leads")
 
 
 @router.post("/crm/leads/{lead_id}/convert", response_class=HTMLResponse)
@@ -104,4 +105,4 @@ def convert_lead(request: Request, lead_id: PathId, principal: PagePrincipal, uo
              "expected_close_on": day(form, "expected_close_on", "opportunity.expected_close_on")}
     data = validated(ConvertIn, opportunity={k: v for k, v in draft.items() if v is not None})
     answer = service.convert_lead(uow, lead_id, data)
-    return done(request, f"/crm/leads?converted={answer['opportunity']['id']}")
+    return navigate(request, f"/crm/leads?converted={answer['opportunity']['id']}")

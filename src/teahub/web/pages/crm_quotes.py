@@ -20,8 +20,8 @@ from teahub.customers import service as customers
 from teahub.db.uow import UnitOfWork
 from teahub.errors import CreditLimitExceeded, Forbidden
 from teahub.web.forms import validated, yuan_to_fen
-from teahub.web.pages.crm import Form, crm_render, day, done, integer, names_of, text
-from teahub.web.rendering import is_htmx
+from teahub.web.pages.crm import Form, crm_render, day, integer, names_of, text
+from teahub.web.rendering import is_htmx, navigate
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
@@ -85,7 +85,7 @@ def create_quote(request: Request, principal: PagePrincipal, uow: PageUow, form:
                  location=text(form, "location"), owner=text(form, "owner"), valid_until=day(form, "valid_until"),
                  note=text(form, "note"), lines=_lines(uow, form))
     quote = service.create_quote(uow, data, default_owner=principal.username)
-    return done(request, f"/crm/quotes/{quote['id']}")
+    return navigate(request, f"/crm/quotes/{quote['id']}")
 
 
 def _quote_page(request: Request, principal: Any, uow: UnitOfWork, quote_id: int, *, status_code: int = 200,
@@ -113,14 +113,14 @@ def revise_quote(request: Request, quote_id: PathId, principal: PagePrincipal, u
     data = validated(QuoteVersionIn, valid_until=day(form, "valid_until"), note=text(form, "note"),
                  lines=_lines(uow, form))
     service.revise_quote(uow, quote_id, data)
-    return done(request, f"/crm/quotes/{quote_id}")
+    return navigate(request, f"/crm/quotes/{quote_id}")
 
 
 @router.post("/crm/quotes/{quote_id}/send", response_class=HTMLResponse)
 def send_quote(request: Request, quote_id: PathId, principal: PagePrincipal, uow: PageUow) -> Response:
     principal.require_role(*WRITE_ROLES)
     service.send_quote(uow, quote_id)
-    return done(request, f"/crm/quotes/{quote_id}")
+    return navigate(request, f"/crm/quotes/{quote_id}")
 
 
 @router.post("/crm/quotes/{quote_id}/accept", response_class=HTMLResponse)
@@ -141,7 +141,7 @@ def accept_quote(request: Request, quote_id: PathId, principal: PagePrincipal, u
             return crm_render(request, "crm/_credit_refused.html", principal, status_code=409, refused=refused,
                           quote=quote, can_approve=principal.has_role(*APPROVER_ROLES))
         return _quote_page(request, principal, uow, quote_id, status_code=409, refused=refused)
-    return done(request, f"/crm/quotes/{quote_id}")
+    return navigate(request, f"/crm/quotes/{quote_id}")
 
 
 @router.post("/crm/quotes/{quote_id}/reject", response_class=HTMLResponse)
@@ -149,4 +149,4 @@ def reject_quote(request: Request, quote_id: PathId, principal: PagePrincipal, u
     principal.require_role(*WRITE_ROLES)
     body = validated(RejectIn, reason=text(form, "reason"))
     service.reject_quote(uow, quote_id, body.reason)
-    return done(request, f"/crm/quotes/{quote_id}")
+    return navigate(request, f"/crm/quotes/{quote_id}")

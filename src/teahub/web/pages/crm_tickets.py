@@ -15,7 +15,8 @@ from teahub.auth.principal import Principal
 from teahub.crm.aftersales import rules, service
 from teahub.crm.aftersales.schemas import CsatIn, NoteIn, ResolveIn, TicketIn, TicketPatch
 from teahub.web.forms import validated
-from teahub.web.pages.crm import OPEN_TICKET_STATUSES, Form, crm_render, done, integer, names_of, text
+from teahub.web.pages.crm import OPEN_TICKET_STATUSES, Form, crm_render, integer, names_of, text
+from teahub.web.rendering import navigate
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
@@ -75,7 +76,7 @@ def open_ticket(request: Request, principal: PagePrincipal, uow: PageUow, form: 
                  channel=text(form, "channel") or "store", priority=text(form, "priority") or "normal",
                  assignee=text(form, "assignee"))
     ticket = service.open_ticket(uow, data, _actor(principal))
-    return done(request, f"/crm/tickets/{ticket['id']}")
+    return navigate(request, f"/crm/tickets/{ticket['id']}")
 
 
 @router.get("/crm/tickets/{ticket_id}", response_class=HTMLResponse)
@@ -93,7 +94,7 @@ def ticket_page(request: Request, ticket_id: PathId, principal: PagePrincipal, u
 def add_note(request: Request, ticket_id: PathId, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
     body = validated(NoteIn, body=text(form, "body"))
     service.add_note(uow, ticket_id, body.body, _actor(principal))
-    return done(request, f"/crm/tickets/{ticket_id}")
+    return navigate(request, f"/crm/tickets/{ticket_id}")
 
 
 @router.post("/crm/tickets/{ticket_id}/update", response_class=HTMLResponse)
@@ -107,26 +108,26 @@ def update_ticket(request: Request, ticket_id: PathId, principal: PagePrincipal,
     if "assignee" in form:
         values["assignee"] = text(form, "assignee")  # blank: unassign
     service.update_ticket(uow, ticket_id, validated(TicketPatch, **values), _actor(principal))
-    return done(request, f"/crm/tickets/{ticket_id}")
+    return navigate(request, f"/crm/tickets/{ticket_id}")
 
 
 @router.post("/crm/tickets/{ticket_id}/resolve", response_class=HTMLResponse)
 def resolve(request: Request, ticket_id: PathId, principal: PagePrincipal, uow: PageUow, form: Form) -> Response:
     body = validated(ResolveIn, resolution=text(form, "resolution"))
     service.resolve_ticket(uow, ticket_id, body.resolution, _actor(principal))
-    return done(request, f"/crm/tickets/{ticket_id}")
+    return navigate(request, f"/crm/tickets/{ticket_id}")
 
 
 @router.post("/crm/tickets/{ticket_id}/close", response_class=HTMLResponse)
 def close(request: Request, ticket_id: PathId, principal: PagePrincipal, uow: PageUow) -> Response:
     service.close_ticket(uow, ticket_id, _actor(principal))
-    return done(request, f"/crm/tickets/{ticket_id}")
+    return navigate(request, f"/crm/tickets/{ticket_id}")
 
 
 @router.post("/crm/tickets/{ticket_id}/reopen", response_class=HTMLResponse)
 def reopen(request: Request, ticket_id: PathId, principal: PagePrincipal, uow: PageUow) -> Response:
     service.reopen_ticket(uow, ticket_id, _actor(principal))
-    return done(request, f"/crm/tickets/{ticket_id}")
+    return navigate(request, f"/crm/tickets/{ticket_id}")
 
 
 @router.post("/crm/tickets/{ticket_id}/csat", response_class=HTMLResponse)
@@ -135,4 +136,4 @@ def record_csat(request: Request, ticket_id: PathId, principal: PagePrincipal, u
     """The customer's satisfaction, 1 to 5, once the ticket is resolved (any role, as the API)."""
     body = validated(CsatIn, score=integer(form, "score"), comment=text(form, "comment"))
     service.record_csat(uow, ticket_id, body.score, body.comment)
-    return done(request, f"/crm/tickets/{ticket_id}")
+    return navigate(request, f"/crm/tickets/{ticket_id}")

@@ -25,7 +25,7 @@ from teahub.sync import service as sync
 from teahub.sync.broker import BrokerConfig
 from teahub.sync.routes import LOOK as SYNC_LOOK
 from teahub.web.forms import blank, validated
-from teahub.web.rendering import is_htmx, render
+from teahub.web.rendering import is_htmx, navigate, render
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
@@ -84,10 +84,7 @@ def create_shop(request: Request, principal: PagePrincipal, uow: PageUow, code: 
                      app_key=app_key.strip(), app_secret=app_secret, access_token=blank(access_token),
                      api_url=blank(api_url), allocation=allocation, pull_enabled=pull_enabled)
     shop = channels.create_shop(uow, data)
-    target = f"/integrations/shops/{shop['code']}"
-    if is_htmx(request):
-        return Response(status_code=200, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    return navigate(request, f"/integrations/shops/{shop['code']}")
 
 
 # -- one shop -------------------------------------------------------------------------------------------
@@ -121,10 +118,7 @@ def edit_shop(request: Request, code: str, principal: PagePrincipal, uow: PageUo
     changes |= {k: v for k, v in (("app_key", blank(app_key)), ("app_secret", blank(app_secret)),
                                   ("access_token", blank(access_token))) if v is not None}
     channels.update_shop(uow, code, validated(ShopPatch, **changes))
-    page = f"/integrations/shops/{code}"
-    if is_htmx(request):
-        return Response(status_code=200, headers={"HX-Redirect": page})
-    return RedirectResponse(page, status_code=303)
+    return navigate(request, f"/integrations/shops/{code}")
 
 
 def _mappings_fragment(request: Request, principal: PagePrincipal, uow: PageUow, code: str,

@@ -23,7 +23,7 @@ from teahub.inventory import movement_history, overview
 from teahub.inventory import service as inventory
 from teahub.inventory.schemas import StockCountIn, ThresholdIn, TransferIn
 from teahub.web.forms import validated
-from teahub.web.rendering import is_htmx, render
+from teahub.web.rendering import is_htmx, navigate, render
 from teahub.web.session import PagePrincipal, PageUow
 
 router = APIRouter()
@@ -158,13 +158,6 @@ def batch(request: Request, principal: PagePrincipal, uow: PageUow, sku: str, co
 
 
 # -- transfers ------------------------------------------------------------------------------------------------
-def _done(request: Request, url: str) -> Response:
-    """After a change: HTMX navigates to the page showing it; a plain form post is redirected there."""
-    if is_htmx(request):
-        return Response(status_code=200, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
-
-
 @router.get("/stock/transfers", response_class=HTMLResponse)
 def transfers(request: Request, principal: PagePrincipal, uow: PageUow, before: int | None = None,
               made: int | None = None) -> Response:
@@ -201,7 +194,7 @@ def create_transfer(request: Request, principal: PagePrincipal, uow: PageUow, fr
         raise ValidationFailed("add at least one line: a SKU and a quantity", field="lines")
     made = inventory.transfer_stock(uow, validated(TransferIn, from_location=from_location, to_location=to_location,
                                                    lines=lines, note=note.strip() or None))
-    return _done(request, f"/stock/transfers?made={made['id']}")
+    return navigate(request, f"/stock/transfers?made={made['id']}")
 
 
 # -- stock counts ---------------------------------------------------------------------------------------------
@@ -243,7 +236,7 @@ def post_count(request: Request, principal: PagePrincipal, uow: PageUow, locatio
         raise ValidationFailed("enter the counted quantity of at least one batch", field="counted")
     result = inventory.count_stock(uow, validated(StockCountIn, location=location, lines=lines,
                                                        note=note.strip() or None))
-    return _done(request, f"/stock/counts?done={result['id']}")
+    return navigate(request, f"/stock/counts?done={result['id']}")
 
 
 # -- imports from Excel -----------------------------------------------------------------------------------------
