@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from teahub.sync import targets
+from teahub.db.outbox import OutboxEvent
+from teahub.sync import store, targets
 from teahub.sync.delivery import deliver
 from teahub.sync.erp.options import set_options
 from teahub.sync.models import SyncTarget
@@ -41,6 +42,31 @@ def sale(client: TestClient, phone: str | None = PHONE, lines: list[tuple[str, i
     lines = lines or [("LJ-MQ26-250", 2), ("DHP-WYS-100", 1)]
     total = sum({"LJ-MQ26-250": 12800, "DHP-WYS-100": 5000}[s] * q for s, q in lines)
     return f.ok(f.pos_sale(client, lines, pay=total, phone=phone), 201)
+
+
+def web_sale(client: TestClient, phone: str | None = PHONE) -> dict[str, Any]:
+    """A paid web order, not shipped: it can still be cancelled."""
+    extra: dict[str, Any] = {"customer": {"phone": phone}} if phone else {}
+    order = f.ok(f.web_order(client, [("LJ-MQ26-250", 2), ("DHP-WYS-100", 1)], location="BJ01", **extra), 201)
+    return f.ok(client.post(f"/api/v1/orders/{order['id']}/pay",
+                            json={"payments": [{"method": "wechat", "amount": order["total"]}]}))
+
+
+def cancel(client: TestClient, order: dict[str, Any]) -> dict[str, Any]:
+    cancelled = f.ok(client.post(f"/api/v1/orders/{order['id']}/cancel", json={"reason": "buyer changed their mind"}))
+    assert cancelled["status"] == "cancelled"
+    return cancelled
+
+
+def redeliver(engine: Engine, target_id: int, order: dict[str, Any], event_type: str = "order.cancelled") -> None:
+    """Queue an order's event, delivered already, once more: what a replay or an at-least-once redelivery does."""
+    uow = uow_for(engine)
+    with uow:
+        event = uow.session.scalars(select(OutboxEvent).where(
+            OutboxEvent.type == event_type, OutboxEvent.aggregate_type == "order",
+            OutboxEvent.aggregate_id == str(order["id"]))).one()
+        store.enqueue(uow.session, target_id, event.envelope(), attempts=0, next_attempt_at=uow.now())
+        uow.commit()
 
 
 def add_erp_target(engine: Engine, name: str, kind: str, url: str, secret: str, options: dict[str, Any],

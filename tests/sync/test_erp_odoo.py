@@ -1,6 +1,7 @@
 """Odoo over JSON-RPC against a local simulator: customers → res.partner (clear phone, once), orders →
 sale.order once in effect (a create that timed out after Odoo made it is found, not made twice), business errors
-dead-letter and replay."""
+dead-letter and replay; a cancelled order's sale.order is cancelled (action_cancel) once, and one cancelled before
+it was sent is never made."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from sqlalchemy import Engine
 from teahub.sync import deadletters
 from teahub.sync.erp import base
 from teahub.sync.erp.options import set_options
+from teahub.sync.reconcile import reconcile_target
 from tests.sync import erp_helpers
-from tests.sync.erp_helpers import PHONE, add_erp_target, drain, sale, shop
+from tests.sync.erp_helpers import PHONE, add_erp_target, cancel, drain, redeliver, sale, shop, web_sale
 from tests.sync.helpers import uow_for
 from tests.sync.simulators.odoo import DB, KEY, LOGIN, OdooSimulator
 
@@ -106,3 +108,66 @@ def test_a_wrong_api_key_is_refused_for_good(client: TestClient, erp_engine: Eng
     drain(erp_engine, tid)
     letters = deadletters.list_dead_letters(uow_for(erp_engine))
     assert letters and "refused the login" in letters[0]["error"] and odoo.orders() == []
+
+
+# -- a cancelled order ---------------------------------------------------------------------------------------
+def test_a_cancelled_order_is_cancelled_in_odoo_once(client: TestClient, erp_engine: Engine,
+                                                    odoo: OdooSimulator) -> None:
+    shop(client)
+    order = web_sale(client)
+    tid = target(erp_engine, odoo)
+    drain(erp_engine, tid)
+    (made,) = odoo.orders()
+    made["state"] = "sale"  # confirmed in Odoo meanwhile: cancelling it there would open Odoo's wizard
+
+    cancel(client, order)
+    drain(erp_engine, tid)
+    redeliver(erp_engine, tid, order)  # the same cancel delivered again
+    drain(erp_engine, tid)
+
+    (made,) = odoo.orders()
+    assert made["state"] == "cancel" and odoo.faults.calls["sale.order.action_cancel"] == 1
+    link = base.get_link(uow_for(erp_engine), tid, f"order:{order['id']}")
+    assert link is not None and link.step == "cancelled" and link.external_id == str(made["id"])
+    assert deadletters.list_dead_letters(uow_for(erp_engine)) == []
+    report = reconcile_target(uow_for(erp_engine), "odoo")
+    assert report["missing"] == [] and report["different"] == []
+
+
+def test_a_failed_cancel_is_retried_and_a_locked_order_dead_letters(client: TestClient, erp_engine: Engine,
+                                                                   odoo: OdooSimulator) -> None:
+    shop(client)
+    first, second = web_sale(client), web_sale(client)
+    tid = target(erp_engine, odoo)
+    drain(erp_engine, tid)
+    locked = next(o for o in odoo.orders() if o["client_order_ref"] == second["number"])
+    locked["locked"] = True
+    odoo.faults.fail("sale.order.action_cancel", "500")
+
+    cancel(client, first)
+    cancel(client, second)
+    drain(erp_engine, tid)
+
+    states = {o["client_order_ref"]: o["state"] for o in odoo.orders()}
+    assert states == {first["number"]: "cancel", second["number"]: "draft"}
+    assert odoo.faults.calls["sale.order.action_cancel"] == 3  # the 500 tried again; the refusal not
+    (letter,) = deadletters.list_dead_letters(uow_for(erp_engine))
+    assert letter["record_key"] == f"order:{second['id']}" and "locked order" in letter["error"]
+    report = reconcile_target(uow_for(erp_engine), "odoo", repair=False)
+    assert [d["record_key"] for d in report["different"]] == [f"order:{second['id']}"]
+
+
+def test_an_order_cancelled_before_it_was_sent_is_never_made_in_odoo(client: TestClient, erp_engine: Engine,
+                                                                     odoo: OdooSimulator) -> None:
+    shop(client)
+    order = web_sale(client)
+    cancel(client, order)
+    tid = target(erp_engine, odoo)
+
+    drain(erp_engine, tid)
+
+    assert odoo.orders() == [] and odoo.faults.calls["sale.order.create"] == 0
+    link = base.get_link(uow_for(erp_engine), tid, f"order:{order['id']}")
+    assert link is not None and link.step == base.NOT_SENT
+    assert deadletters.list_dead_letters(uow_for(erp_engine)) == []
+    assert reconcile_target(uow_for(erp_engine), "odoo")["missing"] == []

@@ -5,6 +5,9 @@ what the ERP has (searched by reference: the order number, `teahub-<id>` for a c
   link forgotten, so the connector starts over; it searches before creating, so nothing is made twice);
 - different: the ERP has it, but its amount differs from the order's total, or (Kingdee) it is not audited →
   reported; an unaudited Kingdee bill is repaired too (the queued event resumes its steps).
+An order cancelled in teahub is owed nothing but its absence (or its voided, cancelled or closed document): it is
+never missing; one the ERP still has live is different, and repaired (its last event queued again: the connector
+voids it).
 """
 
 from __future__ import annotations
@@ -94,24 +97,37 @@ def reconcile_target(uow: UnitOfWork, name: str, *, days: int = 7, repair: bool 
     return report
 
 
+def _order(uow: UnitOfWork, key: str) -> dict[str, Any] | None:
+    from teahub.sales.views import get_order
+
+    if not key.startswith("order:"):
+        return None
+    try:
+        return get_order(uow, int(key.partition(":")[2]))
+    except NotFound:
+        return None
+
+
 def _compare(uow: UnitOfWork, key: str, ref: str, found: dict[str, Any] | None, link: Any, kind: str,
              report: dict[str, Any]) -> None:
     mapping = f"{link.mapping}@v{link.mapping_version}" if link is not None else None
+    order = _order(uow, key)
+    if order is not None and order["status"] == "cancelled":
+        if found is not None and not found.get("cancelled"):  # absent or voided is what a cancelled order is owed
+            report["different"].append({"record_key": key, "reference": ref, "external_id": found.get("id"),
+                                        "mapping": mapping, "problems": ["cancelled in teahub, live in the ERP"],
+                                        "repairable": True})
+        return
     if found is None:
         report["missing"].append({"record_key": key, "reference": ref, "mapping": mapping})
         return
     problems = []
-    if kind == "kingdee" and found.get("status") != "C":
+    if found.get("cancelled"):
+        problems.append("cancelled in the ERP, live in teahub")
+    elif kind == "kingdee" and found.get("status") != "C":
         problems.append(f"status {found.get('status')} (not audited)")
-    if "amount" in found and key.startswith("order:"):
-        from teahub.sales.views import get_order
-
-        try:
-            total = get_order(uow, int(key.partition(":")[2]))["total"]
-        except NotFound:
-            total = None
-        if total is not None and abs(int(found["amount"]) - int(total)) > 1:
-            problems.append(f"amount {found['amount']} fen, teahub total {total} fen")
+    if "amount" in found and order is not None and abs(int(found["amount"]) - int(order["total"])) > 1:
+        problems.append(f"amount {found['amount']} fen, teahub total {order['total']} fen")
     if problems:
         report["different"].append({"record_key": key, "reference": ref, "external_id": found.get("id"),
                                     "mapping": mapping, "problems": problems,

@@ -13,7 +13,7 @@ from teahub.errors import Conflict, NotFound, ValidationFailed
 from teahub.sync import cursors
 from teahub.sync.connectors import connector_kinds
 from teahub.sync.models import SyncCursor, SyncDeadLetter, SyncPending, SyncRecord, SyncTarget
-from teahub.sync.rules import TARGET_NAME, valid_pattern
+from teahub.sync.rules import TARGET_NAME, matches, valid_pattern
 from teahub.sync.schemas import TargetIn, TargetPatch
 
 
@@ -33,6 +33,19 @@ def _check_patterns(patterns: list[str]) -> list[str]:
             raise ValidationFailed(f"{pattern!r} is not an event type, `prefix.*` or `*`",
                                    field=f"event_types.{index}")
     return sorted(set(patterns), key=patterns.index)
+
+
+ERP_KINDS = frozenset({"odoo", "kingdee", "yonyou"})
+ORDER_CANCELLED = "order.cancelled"
+
+
+def _with_cancellations(kind: str, patterns: list[str]) -> list[str]:
+    """An ERP target that takes orders takes their cancellation too: without it a cancelled order stays a live,
+    audited order in the ERP (its connector voids it there)."""
+    takes_orders = any(p == "*" or p.startswith("order.") for p in patterns)
+    if kind in ERP_KINDS and takes_orders and not matches(patterns, ORDER_CANCELLED):
+        return [*patterns, ORDER_CANCELLED]
+    return patterns
 
 
 def as_dict(target: SyncTarget) -> dict[str, Any]:
@@ -57,7 +70,7 @@ def add_target(uow: UnitOfWork, data: TargetIn) -> dict[str, Any]:
     if data.kind == "webhook" and not data.secret:
         raise ValidationFailed("a webhook needs a secret (16 characters or more) to sign its events",
                                field="secret")
-    patterns = _check_patterns(data.event_types)
+    patterns = _with_cancellations(data.kind, _check_patterns(data.event_types))
     url = _check_url(data.url)
     with uow:
         if uow.session.scalar(select(SyncTarget.id).where(SyncTarget.name == data.name)) is not None:
@@ -87,6 +100,8 @@ def update_target(uow: UnitOfWork, name: str, patch: TargetPatch) -> dict[str, A
     with uow:
         target = _get(uow, name)
         before = as_dict(target)
+        if "event_types" in changes:
+            changes["event_types"] = _with_cancellations(target.kind, changes["event_types"])
         for field, value in changes.items():
             setattr(target, field, value)
         if changes:

@@ -1,9 +1,14 @@
-"""Kingdee K3Cloud WebAPI for SAL_SaleOrder: Save, Submit, Audit and ExecuteBillQuery, each a POST to
-`/Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.<Op>.common.kdsvc`, with signed X-Api-*/X-Kd-* headers
-checked (HMAC-SHA256 with the app secret, timestamp within 5 minutes).
+"""Kingdee K3Cloud WebAPI for SAL_SaleOrder: Save, Submit, Audit, UnAudit, CancelAssign, Delete, ExcuteOperation
+and ExecuteBillQuery, each a POST to `/Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.<Op>.common.kdsvc`,
+with signed X-Api-*/X-Kd-* headers checked (HMAC-SHA256 with the app secret, timestamp within 5 minutes).
 
-Bills: Save makes one in status A (a bill number already used is refused, as K3Cloud does); Submit moves
-A → B; Audit B → C. Answers {Result: {ResponseStatus: {IsSuccess, MsgCode, Errors, SuccessEntitys}}}.
+Bills (FDocumentStatus): Save makes one in status A (a bill number already used is refused, as K3Cloud does);
+Submit moves A|D → B; Audit B → C; UnAudit C → D (重新审核); CancelAssign (撤销) B → A; Delete removes an A, D or Z
+bill (a submitted or audited one is refused); ExcuteOperation opNumber "Cancel" (作废) sets FCancelStatus A → B
+on an unaudited bill. A voided bill refuses Submit, Audit and Delete; a bill `referenced` by a later document
+refuses UnAudit. Each operation refuses a bill in the wrong
+status with K3Cloud's kind of message. Answers {Result: {ResponseStatus: {IsSuccess, MsgCode, Errors,
+SuccessEntitys}}}; ExecuteBillQuery answers rows of the FieldKeys asked for.
 """
 
 from __future__ import annotations
@@ -52,7 +57,8 @@ class KingdeeSimulator:
         self.bad_signatures = 0
         # K3Cloud lives under a virtual directory (/k3cloud/).
         routes = [Route(f"/k3cloud{PREFIX}{op}.common.kdsvc", self._endpoint(op), methods=["POST"])
-                  for op in ("Save", "Submit", "Audit", "ExecuteBillQuery")]
+                  for op in ("Save", "Submit", "Audit", "UnAudit", "CancelAssign", "Delete", "ExcuteOperation",
+                             "ExecuteBillQuery")]
         self.served = Served(Starlette(routes=routes))
         self.url = self.served.url + "/k3cloud"
 
@@ -82,7 +88,10 @@ class KingdeeSimulator:
             if fault == "business":
                 return refused(f"injected business error in {op}", "FBillNo")
             body = await request.json()
-            result = getattr(self, op.lower())(body.get("data") or {})
+            if op == "ExcuteOperation":
+                result = self.excuteoperation(str(body.get("opNumber") or ""), body.get("data") or {})
+            else:
+                result = getattr(self, op.lower())(body.get("data") or {})
             await self.faults.after(fault)
             return result
         return endpoint
@@ -102,8 +111,8 @@ class KingdeeSimulator:
             return refused("明细不能为空", "FSaleOrderEntry")
         bill_id = next(self.ids)
         amount = sum(float(e["FQty"]) * float(e["FTaxPrice"]) for e in model["FSaleOrderEntry"])
-        self.bills[number] = {"Id": bill_id, "Number": number, "status": "A", "amount": round(amount, 2),
-                              "model": model}
+        self.bills[number] = {"Id": bill_id, "Number": number, "status": "A", "cancel_status": "A",
+                              "amount": round(amount, 2), "model": model}
         return answer(True, entities=[{"Id": bill_id, "Number": number, "DIndex": 0}])
 
     def _move(self, data: dict[str, Any], before: str, after: str, what: str) -> JSONResponse:
@@ -113,20 +122,63 @@ class KingdeeSimulator:
             bill = self.bills.get(number)
             if bill is None:
                 return refused(f"单据 {number} 不存在")
-            if bill["status"] != before:
+            if bill["cancel_status"] == "B":
+                return refused(f"单据 {number} 已作废，不能{what}")
+            if bill["status"] not in before:
                 return refused(f"单据 {number} 状态 {bill['status']}，不能{what}")
             bill["status"] = after
             entities.append({"Id": bill["Id"], "Number": number, "DIndex": 0})
         return answer(True, entities=entities)
 
     def submit(self, data: dict[str, Any]) -> JSONResponse:
-        return self._move(data, "A", "B", "提交")
+        return self._move(data, "AD", "B", "提交")
 
     def audit(self, data: dict[str, Any]) -> JSONResponse:
         return self._move(data, "B", "C", "审核")
 
+    def unaudit(self, data: dict[str, Any]) -> JSONResponse:
+        for number in data.get("Numbers") or []:
+            if (self.bills.get(number) or {}).get("referenced"):  # a later document (delivery notice) uses it
+                return refused(f"单据 {number} 已被下游单据引用，不能反审核")
+        return self._move(data, "C", "D", "反审核")
+
+    def cancelassign(self, data: dict[str, Any]) -> JSONResponse:
+        return self._move(data, "B", "A", "撤销")
+
+    def delete(self, data: dict[str, Any]) -> JSONResponse:
+        numbers = data.get("Numbers") or []
+        for number in numbers:
+            bill = self.bills.get(number)
+            if bill is None:
+                return refused(f"单据 {number} 不存在")
+            if bill["status"] not in "ADZ" or bill["cancel_status"] == "B":
+                return refused(f"单据 {number} 状态 {bill['status']}，不能删除 (only created or re-audit bills)")
+        entities = [{"Id": self.bills.pop(n)["Id"], "Number": n, "DIndex": 0} for n in numbers]
+        return answer(True, entities=entities)
+
+    def excuteoperation(self, op_number: str, data: dict[str, Any]) -> JSONResponse:
+        if op_number != "Cancel":
+            return refused(f"操作 {op_number} 不存在 (no such operation)")
+        entities = []
+        for number in data.get("Numbers") or []:
+            bill = self.bills.get(number)
+            if bill is None:
+                return refused(f"单据 {number} 不存在")
+            if bill["status"] in "BC" or bill["cancel_status"] == "B":
+                return refused(f"单据 {number} 状态 {bill['status']}/{bill['cancel_status']}，不能作废")
+            bill["cancel_status"] = "B"
+            entities.append({"Id": bill["Id"], "Number": number, "DIndex": 0})
+        return answer(True, entities=entities)
+
+    FIELDS = {"FID": "Id", "FBillNo": "Number", "FDocumentStatus": "status", "FBillAllAmount": "amount",
+              "FCancelStatus": "cancel_status"}
+
     def executebillquery(self, data: dict[str, Any]) -> JSONResponse:
         match = re.fullmatch(r"FBillNo in \((.*)\)", str(data.get("FilterString") or ""))
         numbers = re.findall(r"'((?:[^']|'')*)'", match.group(1)) if match else []
-        rows = [[b["Id"], b["Number"], b["status"], b["amount"]] for n in numbers if (b := self.bills.get(n))]
+        keys = [k.strip() for k in str(data.get("FieldKeys") or "").split(",")]
+        unknown = [k for k in keys if k not in self.FIELDS]
+        if unknown:
+            return refused(f"字段 {unknown[0]} 不存在", unknown[0])
+        rows = [[b[self.FIELDS[k]] for k in keys] for n in numbers if (b := self.bills.get(n))]
         return JSONResponse(rows)

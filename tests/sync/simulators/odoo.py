@@ -5,6 +5,9 @@
   search(domain), search_read(domain, fields), create(vals) → id, write(ids, vals), read(ids).
   Domains: [[field, "=" | "in", value]]; archived partners only with context active_test false.
   sale.order create wants partner_id of an existing partner and order_line [[0, 0, {product_id, ...}]].
+  sale.order action_cancel(ids): a locked order (`locked`, or state done) is refused (UserError); an order past
+  draft answers with the sale.order.cancel wizard (a window action, nothing cancelled) unless the context has
+  disable_cancel_warning; else state → cancel, True. read of a missing id is a MissingError.
 Errors are JSON-RPC errors {code 200, message, data {name: odoo.exceptions.ValidationError, message}}.
 """
 
@@ -21,6 +24,8 @@ from starlette.routing import Route
 from tests.sync.simulators.server import Faults, Served
 
 DB, LOGIN, KEY, UID = "teahub", "sync@teahub", "odoo-api-key-for-tests", 2
+MISSING = "Record does not exist or has been deleted"
+LOCKED = "You cannot cancel a locked order. Please unlock it first."
 
 
 class OdooError(Exception):
@@ -97,7 +102,14 @@ class OdooSimulator:
                 table[record_id].update(call_args[1])
             return True
         if name == "read":
-            return [table[i] for i in call_args[0] if i in table]
+            missing = [i for i in call_args[0] if i not in table]
+            if missing:
+                raise OdooError("odoo.exceptions.MissingError", f"{MISSING}: {missing}")
+            fields = kwargs.get("fields")
+            return [{"id": i, **{f: table[i].get(f, False) for f in fields}} if fields else table[i]
+                    for i in call_args[0]]
+        if model == "sale.order" and name == "action_cancel":
+            return self._cancel(call_args[0], kwargs.get("context") or {})
         raise OdooError("builtins.AttributeError", f"{model} has no method {name}")
 
     @staticmethod
@@ -134,6 +146,20 @@ class OdooSimulator:
             vals.setdefault("active", True)
         self.records[model][record_id] = {"id": record_id, **vals}
         return record_id
+
+    def _cancel(self, ids: list[int], context: dict[str, Any]) -> Any:
+        orders = self.records["sale.order"]
+        for order_id in ids:
+            if order_id not in orders:
+                raise OdooError("odoo.exceptions.MissingError", f"{MISSING}: {order_id}")
+            if orders[order_id].get("locked") or orders[order_id].get("state") == "done":
+                raise OdooError("odoo.exceptions.UserError", LOCKED)
+        if not context.get("disable_cancel_warning") and any(orders[i].get("state") != "draft" for i in ids):
+            return {"name": "Cancel Sales Order", "type": "ir.actions.act_window", "res_model": "sale.order.cancel",
+                    "view_mode": "form", "target": "new", "context": {"default_order_id": ids[0]}}
+        for order_id in ids:
+            orders[order_id]["state"] = "cancel"
+        return True
 
     # -- for tests --------------------------------------------------------------------------------------
     def orders(self) -> list[dict[str, Any]]:

@@ -5,7 +5,11 @@
   (unless its request failed) answers with the first request's url and makes nothing new.
 - GET /api/result?requestid&token → {errcode "0", status processing | done (id) | failed (errmsg)}; a request
   is processed after `polls_needed` polls.
-- GET /api/saleorder/get?...&id=<code> → {errcode "0", saleorder} | {errcode "40404"}
+- GET /api/saleorder/get?...&id=<code> → {errcode "0", saleorder} | {errcode "40404"}; a closed order has its
+  `closer` and `closedate`.
+- POST /api/saleorder/close?...&token&tradeid {saleorder: {voucher_code}} → {errcode "0"}; an unknown code
+  (errcode "20002") or an order closed already ("20003") is refused; the tradeid of a close done already is
+  answered as the first time and does nothing more.
 """
 
 from __future__ import annotations
@@ -35,11 +39,13 @@ class YonyouSimulator:
         self.orders: dict[str, dict[str, Any]] = {}  # by code
         self.ids = itertools.count(1)
         self.business_failures = 0  # the next N processed requests fail with a business error
+        self.closes: dict[str, dict[str, Any]] = {}  # close answers by tradeid
         self.served = Served(Starlette(routes=[
             Route("/system/token", self.token, methods=["GET"]),
             Route("/api/saleorder/add", self.add, methods=["POST"]),
             Route("/api/result", self.result, methods=["GET"]),
             Route("/api/saleorder/get", self.get, methods=["GET"]),
+            Route("/api/saleorder/close", self.close_order, methods=["POST"]),
         ]))
         self.url = self.served.url
 
@@ -123,3 +129,27 @@ class YonyouSimulator:
         if order is None:
             return JSONResponse({"errcode": "40404", "errmsg": "not found"})
         return JSONResponse({"errcode": "0", "saleorder": order})
+
+    async def close_order(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return JSONResponse({"errcode": "40001", "errmsg": "token invalid"})
+        fault, early = await self._fault("close")
+        if early is not None:
+            return early
+        tradeid = request.query_params.get("tradeid") or ""
+        if tradeid and tradeid in self.closes:
+            result = self.closes[tradeid]
+        else:
+            code = str(((await request.json()).get("saleorder") or {}).get("voucher_code") or "")
+            order = self.orders.get(code)
+            if order is None:
+                result = {"errcode": "20002", "errmsg": f"销售订单 {code} 不存在"}
+            elif order.get("closer"):
+                result = {"errcode": "20003", "errmsg": f"销售订单 {code} 已关闭"}
+            else:
+                order.update(closer="demo", closedate="2024-01-01")
+                result = {"errcode": "0", "errmsg": "", "tradeid": tradeid}
+            if tradeid and result["errcode"] == "0":
+                self.closes[tradeid] = result
+        await self.faults.after(fault)
+        return JSONResponse(result)

@@ -1,6 +1,10 @@
 """What the ERP connectors share: reading the record an event is about (at delivery time, through the owning
 capabilities' services: the clear phone of a customer comes from customers.service, never from the event),
-the mapped document, the per-record link (steps, external id, mapping version), and error classification."""
+the mapped document, the per-record link (steps, external id, mapping version), and error classification.
+
+An order cancelled in teahub (its status, read at delivery time, is "cancelled": whichever of its events brings
+it) is never created in an ERP; one already there is voided by the connector's own means (Kingdee UnAudit and
+Delete, Odoo action_cancel, U8 close). One that never reached the ERP is marked NOT_SENT, so nothing is sent."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from teahub.sync.mappings import ApplyError, Mapping, MappingError, for_target
 from teahub.sync.rules import record_key
 
 ACTOR = "sync:erp"
+NOT_SENT = "not_sent"  # link step: the order was cancelled before any of it reached the ERP
+NOT_SENT_DETAIL = "cancelled in teahub before it reached the ERP: nothing sent"
 
 
 class Permanent(Exception):
@@ -75,6 +81,11 @@ class Prepared:
     def reference(self) -> str:
         return reference(self.record, self.source)
 
+    @property
+    def cancelled(self) -> bool:
+        """An order cancelled in teahub: the ERP must not keep a live order for it."""
+        return self.record == "order" and self.source.get("status") == "cancelled"
+
 
 def prepare(uow: UnitOfWork, target: TargetConfig, event: dict[str, Any], records: tuple[str, ...]) -> Prepared:
     """Read the event's record and map it. Raises Permanent for what no retry will fix."""
@@ -86,10 +97,17 @@ def prepare(uow: UnitOfWork, target: TargetConfig, event: dict[str, Any], record
         record_id = int(event["aggregate_id"])
         mapping = for_target(target.kind, kind, target.options)
         source = (order_source if kind == "order" else customer_source)(uow, record_id, target.options, event)
-        document = mapping.apply(source, (target.options.get("lookups") or {}))
-    except (ValueError, NotFound, MappingError, ApplyError) as exc:
+    except (ValueError, NotFound, MappingError) as exc:
         detail = getattr(exc, "detail", None) or str(exc)
         raise Permanent(f"cannot map {kind} {event.get('aggregate_id')}: {detail}") from None
+    try:
+        document = mapping.apply(source, (target.options.get("lookups") or {}))
+    except (ValueError, MappingError, ApplyError) as exc:
+        if kind == "order" and source.get("status") == "cancelled":
+            document = {}  # voiding needs only its number: a mapping problem must not hold up the cancellation
+        else:
+            detail = getattr(exc, "detail", None) or str(exc)
+            raise Permanent(f"cannot map {kind} {event.get('aggregate_id')}: {detail}") from None
     return Prepared(kind, record_id, source, mapping, document, record_key(event))
 
 

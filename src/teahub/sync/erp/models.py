@@ -1,6 +1,7 @@
 """What an ERP connector remembers per record and target: the external document it made (id, number), the last
-step done (Kingdee: saved → submitted → audited; Yonyou: queued → done; Odoo: done) and the mapping (name and
-version) the last delivery used. Needs a migration: table `sync_erp_links`."""
+step done (Kingdee: saved → submitted → audited; Yonyou: queued → done; Odoo: done; for an order cancelled in
+teahub, Kingdee: unaudited | withdrawn → deleted | voided, Odoo: cancelled, Yonyou: closed, any: not_sent) and the
+mapping (name and version) the last delivery used. Needs a migration: table `sync_erp_links`."""
 
 from __future__ import annotations
 

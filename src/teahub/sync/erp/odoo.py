@@ -6,6 +6,11 @@ Options: database, login (the API user), default_partner_id (orders without a cu
 Customers → res.partner, searched by `ref` (teahub-<id>, archived ones too), then written or created.
 Orders → sale.order, searched by `client_order_ref` (the teahub order number) before creating: an order whose
 creation timed out after Odoo made it is found on the retry, not made twice. Its customer is made sure of first.
+
+An order cancelled in teahub is never created; one Odoo has (the link's id, else searched by client_order_ref) is
+cancelled with sale.order action_cancel, unless its state is cancel already. The context disable_cancel_warning
+skips the wizard Odoo would otherwise answer with for a confirmed order (what Odoo's own sale.order.cancel wizard
+passes when confirmed); a locked order is refused by Odoo (UserError): a dead letter with its message.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from teahub.sync.connectors import USER_AGENT, Result, TargetConfig
 from teahub.sync.erp import base
 from teahub.sync.erp.base import Permanent, Prepared, Transient
 
+ENDED = ("cancelled", base.NOT_SENT)  # a cancelled order dealt with in Odoo
 # Odoo exceptions that say the data is wrong (no retry will fix it); anything else (a lock, a restart) is passing.
 BUSINESS_ERRORS = ("odoo.exceptions.ValidationError", "odoo.exceptions.UserError", "odoo.exceptions.AccessError",
                    "odoo.exceptions.MissingError", "odoo.exceptions.AccessDenied", "ValueError", "KeyError")
@@ -105,6 +111,12 @@ class OdooConnector:
                            external_number=vals["ref"])
             return
         ref = vals.get("client_order_ref") or prepared.reference
+        link = base.get_link(uow, self.target.id, prepared.key)
+        if link is not None and link.step in ENDED:
+            return  # cancelled and dealt with in Odoo: later events change nothing
+        if prepared.cancelled:
+            self.cancel_order(uow, prepared, event, ref, link.external_id if link is not None else None)
+            return
         found = self.search("sale.order", "client_order_ref", ref)
         if found:
             order_id = found[0]  # made before (maybe by an attempt whose answer we never got): not again
@@ -114,6 +126,26 @@ class OdooConnector:
             order_id = int(self.execute("sale.order", "create", [vals]))
         base.save_link(uow, self.target.id, prepared, event["id"], "done", external_id=str(order_id),
                        external_number=ref)
+
+    def cancel_order(self, uow: Any, prepared: Prepared, event: dict[str, Any], ref: str,
+                     external_id: str | None) -> None:
+        domain = [["id", "=", int(external_id)]] if external_id else [["client_order_ref", "=", ref]]
+        rows = self.execute("sale.order", "search_read", [domain], {"fields": ["state", "name"], "limit": 1})
+        if not rows:
+            detail = (f"sale.order {external_id} is no longer in Odoo: nothing to cancel" if external_id
+                      else base.NOT_SENT_DETAIL)
+            base.save_link(uow, self.target.id, prepared, event["id"], "cancelled" if external_id else base.NOT_SENT,
+                           external_number=ref, detail=detail)
+            return
+        order = rows[0]
+        if order.get("state") != "cancel":
+            answer = self.execute("sale.order", "action_cancel", [[order["id"]]],
+                                  {"context": {"disable_cancel_warning": True}})
+            if isinstance(answer, dict):  # a window action: Odoo wants a person to confirm in its wizard
+                raise Permanent(f"Odoo did not cancel {order.get('name')}: it answered with the "
+                                f"{answer.get('res_model') or 'cancel'} wizard")
+        base.save_link(uow, self.target.id, prepared, event["id"], "cancelled", external_id=str(order["id"]),
+                       external_number=ref, detail=f"order cancelled in teahub: {order.get('name')} cancelled in Odoo")
 
     def deliver(self, events: Sequence[dict[str, Any]]) -> list[Result]:
         uow = UnitOfWork(self.sessions, actor=base.ACTOR)
@@ -131,7 +163,8 @@ class OdooConnector:
         rows = self.execute("sale.order", "search_read", [[["client_order_ref", "in", references]]],
                             {"fields": ["client_order_ref", "amount_total", "state"]})
         return {r["client_order_ref"]: {"id": str(r["id"]), "amount": round(float(r["amount_total"]) * 100),
-                                        "state": r.get("state")} for r in rows}
+                                        "state": r.get("state"), "cancelled": r.get("state") == "cancel"}
+                for r in rows}
 
     def close(self) -> None:
         self.client.close()
