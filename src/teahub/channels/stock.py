@@ -6,7 +6,9 @@ to it, through its platform's stock API.
   make one push (`marks` counts them, so a push never clears a change made while it ran).
 - Every few seconds the push job takes the dirty rows whose last push is older than the coalescing window,
   reads what is available, and pushes each platform SKU mapped to it (full quantity), skipping a figure that
-  has not changed. A failure keeps the row dirty with its error and a growing backoff.
+  has not changed. A shop's updates go to its connector together, so a platform that sets several SKUs in one
+  call (Taobao/Tmall) gets them batched; each row still gets its own outcome. A failure keeps the row dirty with
+  its error and a growing backoff.
 - A resync (daily, or asked for) pushes every mapped SKU of a shop whether it changed or not.
 
 Quantities are teahub base units (grams for loose tea); a platform SKU shows quantity ÷ its units per item.
@@ -28,7 +30,7 @@ from teahub.catalog import service as catalog
 from teahub.channels import rules, shops
 from teahub.channels.client import TIMEOUT, PlatformClient
 from teahub.channels.connectors import connector_for
-from teahub.channels.connectors.base import StockUpdate
+from teahub.channels.connectors.base import StockBatching, StockPushed, StockUpdate, stock_updates
 from teahub.channels.models import Shop, ShopStock, SkuMapping
 from teahub.channels.schemas import ShopPatch, SkuMappingIn
 from teahub.db.uow import UnitOfWork
@@ -197,34 +199,51 @@ def push_due(uow: UnitOfWork, *, shop_id: int | None = None, http: httpx.Client 
                 continue
             available = _available(uow, context.location, [c.sku for c in shop_claims])
             api = PlatformClient(connector_for(context.shop.platform), context.shop, client, clock=uow.now)
-            for claim in shop_claims:
-                outcome = _push_one(uow, context, api, claim, available.get(claim.sku, 0))
-                summary[outcome] += 1
-                if outcome == "pushed":
-                    summary["calls"] += len(context.mappings.get(claim.sku, []))
+            for key, count in _push_shop(uow, context, api, shop_claims, available).items():
+                summary[key] += count
     finally:
         if own_http and client is not None:
             client.close()
     return summary
 
 
-def _push_one(uow: UnitOfWork, context: _ShopContext, api: PlatformClient, claim: _Claim, available: int) -> str:
-    mappings = context.mappings.get(claim.sku, [])
-    quantity = shown(context, available)
-    if not context.shop.active or not mappings:
-        _finish(uow, claim, pushed=None, error=None)  # nothing to show it on (any more)
-        return "unchanged"
-    if not claim.force and claim.pushed_quantity == quantity:
-        _finish(uow, claim, pushed=None, error=None)
-        return "unchanged"
-    try:
-        for mapping in mappings:
-            api.stock_update(_update_for(mapping, quantity, context.shop.code, claim.marks))
-    except DomainError as exc:
-        _finish(uow, claim, pushed=None, error=exc.detail)
-        return "failed"
-    _finish(uow, claim, pushed=quantity, error=None)
-    return "pushed"
+def _push_shop(uow: UnitOfWork, context: _ShopContext, api: PlatformClient, claims: list[_Claim],
+               available: dict[str, int]) -> dict[str, int]:
+    """One shop's claimed rows: those with nothing to push are finished at once; the updates of the others go to
+    the connector (all together where it batches them, else row by row), and each row is finished with its
+    figure or the first error among its updates. `calls` counts the platform calls behind the rows pushed."""
+    counts = {"pushed": 0, "unchanged": 0, "failed": 0, "calls": 0}
+    due: list[tuple[_Claim, int, list[StockUpdate]]] = []  # claim, quantity, one update per mapping
+    for claim in claims:
+        mappings = context.mappings.get(claim.sku, [])
+        quantity = shown(context, available.get(claim.sku, 0))
+        unchanged = not claim.force and claim.pushed_quantity == quantity
+        if not context.shop.active or not mappings or unchanged:  # nothing to show it on (any more), or no news
+            _finish(uow, claim, pushed=None, error=None)
+            counts["unchanged"] += 1
+            continue
+        due.append((claim, quantity, [_update_for(m, quantity, context.shop.code, claim.marks) for m in mappings]))
+    # Row by row for a connector that cannot batch, so each row is finished right after its calls (its lease).
+    groups = [due] if isinstance(api.connector, StockBatching) else [[row] for row in due]
+    for group in groups:
+        updates = [u for _, _, row_updates in group for u in row_updates]
+        results = stock_updates(api.connector, api, updates) if updates else []
+        if len(results) != len(updates):
+            raise RuntimeError(f"{context.shop.platform}: {len(results)} stock results for {len(updates)} updates")
+        calls: set[int] = set()
+        start = 0
+        for claim, quantity, row_updates in group:
+            mine, start = results[start:start + len(row_updates)], start + len(row_updates)
+            error = next((r for r in mine if isinstance(r, DomainError)), None)
+            if error is not None:
+                _finish(uow, claim, pushed=None, error=error.detail)
+                counts["failed"] += 1
+            else:
+                _finish(uow, claim, pushed=quantity, error=None)
+                counts["pushed"] += 1
+                calls |= {r.call for r in mine if isinstance(r, StockPushed)}
+        counts["calls"] += len(calls)
+    return counts
 
 
 def _finish(uow: UnitOfWork, claim: _Claim, *, pushed: int | None, error: str | None) -> None:

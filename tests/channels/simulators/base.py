@@ -46,7 +46,7 @@ class Platform:
     calls: list[str] = field(default_factory=list)
     down: bool = False
     stock: list[dict[str, Any]] = field(default_factory=list)  # stock updates accepted, as the platform got them
-    refuse_stock: int = 0  # refuse this many stock updates to come (the platform's own error answer)
+    refuse_stock: int = 0  # refuse this many stock calls to come (the platform's own error answer)
     idempotent_ids: set[str] = field(default_factory=set)
 
     def put(self, raw: bytes) -> str:
@@ -67,16 +67,25 @@ class Platform:
 
     def take_stock(self, update: dict[str, Any]) -> bool:
         """Record a stock update; False when told to refuse it. A repeated idempotency id is applied once."""
+        if self.refuses_stock():
+            return False
+        self.record_stock(update)
+        return True
+
+    def refuses_stock(self) -> bool:
+        """Whether the next stock call is to be refused (a batch call counts once, as a whole)."""
         if self.refuse_stock > 0:
             self.refuse_stock -= 1
-            return False
+            return True
+        return False
+
+    def record_stock(self, update: dict[str, Any]) -> None:
         key = update.get("idempotent_id")
         if key is not None:
             if key in self.idempotent_ids:
-                return True
+                return
             self.idempotent_ids.add(str(key))
         self.stock.append(update)
-        return True
 
     def shown(self) -> dict[str, int]:
         """The latest quantity per platform SKU (by the update's ids, joined with '/')."""

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from teahub.errors import Conflict, ValidationFailed
+from teahub.errors import Conflict, DomainError, ValidationFailed
 from teahub.money import distribute
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -201,6 +201,43 @@ class Connector(Protocol):
         """Set what the shop shows of one platform SKU through the platform's stock API; raises StockRefused
         when the platform says no (or PlatformUnavailable, from the client, when it cannot be reached)."""
         ...
+
+
+# -- several stock updates at once ----------------------------------------------------------------
+@dataclass(frozen=True)
+class StockPushed:
+    """The platform took one update. `call` numbers the API calls of one `stock_updates`: updates sent in one
+    call share it, so a caller can count the calls behind what it pushed."""
+
+    answer: dict[str, Any]
+    call: int
+
+
+StockResult = StockPushed | DomainError  # what became of one update: taken, or its own error
+
+
+@runtime_checkable
+class StockBatching(Protocol):
+    """A connector whose platform sets several SKUs in one call (Taobao/Tmall `taobao.skus.quantity.update`)."""
+
+    def stock_updates(self, api: PlatformApi, updates: Sequence[StockUpdate]) -> list[StockResult]:
+        """One result per update, in the order given; never raises a DomainError, it becomes the result of
+        every update the failed call carried."""
+        ...
+
+
+def stock_updates(connector: Connector, api: PlatformApi, updates: Sequence[StockUpdate]) -> list[StockResult]:
+    """Set what a shop shows of several platform SKUs: in batches where the connector can, else one
+    `stock_update` call each (a failure fails that update only)."""
+    if isinstance(connector, StockBatching):
+        return connector.stock_updates(api, updates)
+    results: list[StockResult] = []
+    for call, update in enumerate(updates, 1):
+        try:
+            results.append(StockPushed(connector.stock_update(api, update), call))
+        except DomainError as exc:
+            results.append(exc)
+    return results
 
 
 # -- shared conversions ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -26,7 +26,9 @@ from teahub.channels.connectors.base import (
     PushMessage,
     Receiver,
     ShopSecrets,
+    StockPushed,
     StockRefused,
+    StockResult,
     StockUpdate,
     as_list,
     beijing,
@@ -45,7 +47,7 @@ from teahub.channels.connectors.base import (
     whole,
 )
 from teahub.customers.rules import is_masked
-from teahub.errors import ValidationFailed
+from teahub.errors import DomainError, ValidationFailed
 
 STATUSES = {
     "WAIT_BUYER_PAY": "confirmed", "TRADE_NO_CREATE_PAY": "confirmed", "PAY_PENDING": "confirmed",
@@ -61,6 +63,7 @@ TRADE_FIELDS = ("tid,status,payment,total_fee,post_fee,discount_fee,created,pay_
                 "buyer_open_uid,buyer_nick,receiver_name,receiver_mobile,receiver_state,receiver_city,"
                 "receiver_district,receiver_town,receiver_address,orders")
 PAGE_SIZE = 100
+SKUS_PER_CALL = 20  # taobao.skus.quantity.update takes at most 20 `id:quantity` pairs
 
 
 def _signed_string(params: Mapping[str, str], body: bytes) -> bytes:
@@ -213,6 +216,50 @@ class TaobaoConnector:
         return api.call("taobao.trade.fullinfo.get", {"tid": external_id, "fields": TRADE_FIELDS})
 
     # -- stock ---------------------------------------------------------------------------------------
+    def stock_updates(self, api: PlatformApi, updates: Sequence[StockUpdate]) -> list[StockResult]:
+        """The SKUs of one item in `taobao.skus.quantity.update` calls of at most 20, by SKU id
+        (`skuid_quantities`) or by merchant code (`outerid_quantities`: the platform ignores it beside SKU ids,
+        so the two never share a call); `taobao.item.quantity.update` for the rest (an item without SKUs, no
+        item id, an id the `id:qty;…` form cannot carry) and for a lone SKU of its item. The platform answers a
+        batch as a whole: an error answer fails every update it carried."""
+        sends: dict[tuple[str, str] | int, list[int]] = {}  # batch key, or the index of a single update
+        for i, update in enumerate(updates):
+            sends.setdefault(_batch_key(update) or i, []).append(i)
+        results: list[StockResult | None] = [None] * len(updates)
+        call = 0
+        for key, indexes in sends.items():
+            for start in range(0, len(indexes), SKUS_PER_CALL):
+                chunk = indexes[start:start + SKUS_PER_CALL]
+                call += 1
+                try:
+                    if isinstance(key, tuple) and len(chunk) > 1:
+                        answer = self._skus_quantity_update(api, key, [updates[i] for i in chunk])
+                    else:
+                        answer = self.stock_update(api, updates[chunk[0]])
+                except DomainError as exc:
+                    for i in chunk:
+                        results[i] = exc
+                    continue
+                for i in chunk:
+                    results[i] = StockPushed(answer, call)
+        return [r for r in results if r is not None]  # every index is in exactly one chunk
+
+    def _skus_quantity_update(self, api: PlatformApi, key: tuple[str, str], updates: list[StockUpdate]
+                              ) -> dict[str, Any]:
+        item, form = key
+        pairs = ";".join(f"{_batch_id(u)}:{u.quantity}" for u in updates)
+        answer = api.call("taobao.skus.quantity.update", {"num_iid": item, f"{form}_quantities": pairs, "type": 1})
+        what = f"{self.platform} refused the stock update of {len(updates)} SKUs of item {item} in one call"
+        if "error_response" in answer:
+            error = answer["error_response"] or {}
+            code = error.get("sub_code") or error.get("code")
+            raise StockRefused(f"{what}: {error.get('sub_msg') or error.get('msg') or error}"
+                               + (f" ({code})" if code else ""), field="quantity")
+        body = answer.get("skus_quantity_update_response")
+        if not isinstance(body, Mapping) or not body.get("item"):
+            raise StockRefused(f"{what}: the answer has no skus_quantity_update_response.item", field="quantity")
+        return answer
+
     def stock_update(self, api: PlatformApi, update: StockUpdate) -> dict[str, Any]:
         """`taobao.item.quantity.update`: `num_iid`, then `sku_id` or `outer_id` (the SKU's merchant code),
         `quantity`, `type` 1 (full)."""
@@ -231,6 +278,19 @@ class TaobaoConnector:
             raise StockRefused(f"{self.platform} refused the stock update: "
                                f"{error.get('sub_msg') or error.get('msg') or error}", field="quantity")
         return answer
+
+
+def _batch_id(update: StockUpdate) -> str | None:
+    """What names the update inside its item in the batch form: the SKU id, else the merchant code."""
+    return update.sku_of_item() or (update.merchant_code if update.platform_sku_id is None else None)
+
+
+def _batch_key(update: StockUpdate) -> tuple[str, str] | None:
+    """(item id, "skuid" or "outerid") of an update `taobao.skus.quantity.update` can carry, else None."""
+    name = _batch_id(update)
+    if not update.item_id or not name or ":" in name or ";" in name:  # the separators of `id:qty;id:qty`
+        return None
+    return update.item_id, "skuid" if update.sku_of_item() else "outerid"
 
 
 class TmallConnector(TaobaoConnector):
