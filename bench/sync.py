@@ -6,8 +6,9 @@
 
 Scenarios:
 - inbound: signed platform webhooks (Youzan pushes carrying the whole order) posted by several client threads
-  through the ASGI app; each is stored in the inbox, processed into an order and its stock reserved before the
-  answer: orders per second end to end, answer latency p50/p99, and a check that every order and reservation is
+  to a live `teahub serve` (its own processes); each is acknowledged once stored in the inbox, then processed in
+  batches into orders with their stock reserved: acknowledgements per second and their latency p50/p99, orders
+  per second end to end (first post → last order processed), and a check that every order and reservation is
   there. Needs no broker.
 - burst: N events already in the outbox; the relay publishes them (publisher confirms, persistent) and a
   subscriber consumes them: events per second through the whole path.
@@ -179,7 +180,7 @@ def _youzan_order(tid: str, sku: str, quantity: int) -> dict[str, Any]:
         "order_info": {"tid": tid, "status": "WAIT_SELLER_SEND_GOODS", "created": "2026-11-11 00:00:01",
                        "pay_time": "2026-11-11 00:00:02", "update_time": "2026-11-11 00:00:02"},
         "pay_info": {"payment": paid, "post_fee": "0.00", "total_fee": paid},
-        "buyer_info": {"fans_nickname": "茶友"},
+        "buyer_info": {"fans_nickname": "茶友", "yz_open_id": f"yz-{int(tid[5:]) % 1500}"},  # new and returning
         "address_info": {"receiver_name": "张*", "receiver_tel": "138****0000", "delivery_province": "浙江省",
                          "delivery_city": "杭州市", "delivery_district": "西湖区", "delivery_address": "龙井路 1 号"},
         "orders": [{"oid": f"{tid}1", "title": "明前龙井 50g", "num": quantity, "price": price, "payment": paid,
@@ -197,25 +198,33 @@ def _youzan_push(tid: str, sku: str, quantity: int) -> bytes:
                        "type": "trade_TradePaid", "version": 1, "sign": sign}).encode()
 
 
-def inbound(postgres_url: str, orders: int, threads: int, skus: int) -> dict[str, Any]:
+def inbound(postgres_url: str, orders: int, threads: int, skus: int, workers: int) -> dict[str, Any]:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import tempfile
     from decimal import Decimal
+    from pathlib import Path
 
-    from fastapi.testclient import TestClient
+    import httpx
     from sqlalchemy import func, select
 
-    from teahub.api import create_app
     from teahub.bootstrap import initialize
     from teahub.catalog import service as catalog
     from teahub.catalog.schemas import ProductIn
     from teahub.channels import service as channels
     from teahub.channels.models import InboxMessage
     from teahub.channels.schemas import AllocationIn, ShopIn
-    from teahub.config import Settings
+    from teahub.db.sealing import new_key_text
     from teahub.inventory import service as inventory
     from teahub.inventory.schemas import LocationIn, ReceiptIn
     from teahub.sales.models import Order
 
+    # The server must unseal what this process seals: both use one data key.
+    os.environ.setdefault("TEAHUB_DATA_KEY", new_key_text())
     engine, drop = fresh(postgres_url)
+    server = None
     try:
         initialize(engine)
         uow = UnitOfWork(make_session_factory(engine), actor="bench")
@@ -229,15 +238,36 @@ def inbound(postgres_url: str, orders: int, threads: int, skus: int) -> dict[str
         channels.create_shop(uow, ShopIn(code="YZ01", platform="youzan", name="有赞", location="WH01",
                                          app_key=INBOUND_KEY, app_secret=INBOUND_SECRET,
                                          allocation=AllocationIn(ratio=Decimal(1))))
-        app = create_app(Settings(database_url=str(engine.url.render_as_string(hide_password=False))), engine=engine)
-        bodies = [_youzan_push(f"E2026{i:012d}", codes[i % skus], 1 + i % 3) for i in range(orders)]
+        # A real server in its own process(es), as in a shop: `teahub serve` without the embedded worker.
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        folder = Path(tempfile.mkdtemp(prefix="teahub-bench-"))
+        env = {**os.environ, "TEAHUB_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+               "TEAHUB_LOG_LEVEL": "warning"}
+        teahub = [sys.executable, "-c", "from teahub.cli import app; app()"]
+        server = subprocess.Popen([*teahub, "serve", "--port", str(port), "--workers", str(workers),
+                                   "--no-background"], env=env, cwd=folder, stdout=subprocess.DEVNULL,
+                                  stderr=(folder / "server.log").open("wb"))
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("teahub serve did not start: " + (folder / "server.log").read_text()[-2000:])
+            time.sleep(0.2)
+
         latencies: list[float] = []
         failures: list[str] = []
         lock = threading.Lock()
 
         def client(share: list[bytes]) -> None:
-            with TestClient(app) as http:
-                mine, bad = [], []
+            mine, bad = [], []
+            with httpx.Client(base_url=base, timeout=30) as http:
                 for body in share:
                     started = time.perf_counter()
                     answer = http.post("/api/v1/channels/YZ01/webhook", content=body,
@@ -245,39 +275,48 @@ def inbound(postgres_url: str, orders: int, threads: int, skus: int) -> dict[str
                     mine.append(time.perf_counter() - started)
                     if answer.status_code != 200:
                         bad.append(f"{answer.status_code} {answer.text[:200]}")
-                with lock:
-                    latencies.extend(mine)
-                    failures.extend(bad)
+            with lock:
+                latencies.extend(mine)
+                failures.extend(bad)
+
+        def processed_count(prefix: str) -> int:
+            with uow.reading():
+                return uow.session.scalar(select(func.count()).select_from(InboxMessage).where(
+                    InboxMessage.state == "processed", InboxMessage.external_id.like(f"{prefix}%"))) or 0
+
+        def post_all(bodies: list[bytes], prefix: str) -> tuple[float, float]:
+            started = time.perf_counter()
+            workers_ = [threading.Thread(target=client, args=(bodies[i::threads],)) for i in range(threads)]
+            for w in workers_:
+                w.start()
+            for w in workers_:
+                w.join()
+            acked = time.perf_counter() - started
+            while processed_count(prefix) < len(bodies) and time.perf_counter() - started < 900:
+                time.sleep(0.05)
+            return acked, time.perf_counter() - started
 
         # Warm up (connections, first-use caches) on a few orders of their own, not counted.
         warm = [_youzan_push(f"W2026{i:012d}", codes[i % skus], 1) for i in range(threads * 5)]
-        workers = [threading.Thread(target=client, args=(warm[i::threads],)) for i in range(threads)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
+        post_all(warm, "W2026")
         latencies.clear()
-        started = time.perf_counter()
-        workers = [threading.Thread(target=client, args=(bodies[i::threads],)) for i in range(threads)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        elapsed = time.perf_counter() - started
+        bodies = [_youzan_push(f"E2026{i:012d}", codes[i % skus], 1 + i % 3) for i in range(orders)]
+        acked, elapsed = post_all(bodies, "E2026")
         with uow.reading():
-            processed = uow.session.scalar(select(func.count()).select_from(InboxMessage)
-                                           .where(InboxMessage.state == "processed", InboxMessage.external_id
-                                                  .like("E2026%")))
             made = uow.session.scalar(select(func.count()).select_from(Order).where(Order.channel == "youzan"))
         levels = inventory.stock_levels(uow, location="WH01")
         reserved = sum(level["reserved"] for level in levels)
         wanted = sum(1 + i % 3 for i in range(orders)) + len(warm)
-        return {"scenario": "inbound", "database": "postgresql", "threads": threads, "skus": skus, "orders": orders,
-                "processed": processed, "orders_made": (made or 0) - len(warm), "failed": len(failures),
-                "reserved_ok": reserved == wanted, "seconds": round(elapsed, 2),
-                "orders_per_s": round(orders / elapsed), "p50_ms": round(statistics.median(latencies) * 1000, 1),
-                "p99_ms": round(percentile(latencies, 0.99) * 1000, 1), "first_failure": failures[:1]}
+        return {"scenario": "inbound", "database": "postgresql", "server_workers": workers, "threads": threads,
+                "skus": skus, "orders": orders, "processed": processed_count("E2026"),
+                "orders_made": (made or 0) - len(warm), "failed": len(failures), "reserved_ok": reserved == wanted,
+                "acked_per_s": round(orders / acked), "ack_p50_ms": round(statistics.median(latencies) * 1000, 1),
+                "ack_p99_ms": round(percentile(latencies, 0.99) * 1000, 1), "seconds": round(elapsed, 2),
+                "orders_per_s": round(orders / elapsed), "first_failure": failures[:1]}
     finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
         drop()
 
 
@@ -291,6 +330,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=5000, help="inbound: webhooks to post")
     parser.add_argument("--threads", type=int, default=8, help="inbound: client threads")
     parser.add_argument("--skus", type=int, default=20, help="inbound: SKUs the orders spread over")
+    parser.add_argument("--workers", type=int, default=1, help="inbound: `teahub serve` worker processes")
     args = parser.parse_args()
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for name in chosen:
@@ -299,7 +339,7 @@ def main() -> None:
         elif name == "steady":
             print(json.dumps(scenario("steady", args.postgres, args.broker, args.events, args.rate)), flush=True)
         elif name == "inbound":
-            print(json.dumps(inbound(args.postgres, args.orders, args.threads, args.skus)), flush=True)
+            print(json.dumps(inbound(args.postgres, args.orders, args.threads, args.skus, args.workers)), flush=True)
         else:
             parser.error(f"unknown scenario {name!r}")
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from teahub.catalog import service as catalog
-from teahub.catalog.rules import line_amount
+from teahub.catalog.rules import ProductInfo, line_amount
 from teahub.channels import rules
 from teahub.channels.connectors.base import Connector, PlatformOrder, PlatformRefund
 from teahub.channels.models import ChannelOrder, ChannelRefund
@@ -22,6 +22,7 @@ from teahub.errors import DomainError, ValidationFailed
 from teahub.sales import service as sales
 from teahub.sales.schemas import CustomerRef, IdentityRef, LineIn, OrderIn, PaymentIn, RefundIn, RefundLineIn
 
+Mappings = tuple[dict[str, Mapped], dict[str, Mapped]]  # a shop's SKU mappings: by platform SKU id, by code
 # An order can be refunded once the buyer has paid.
 REFUNDABLE = frozenset({"paid", "allocated", "shipped", "completed"})
 
@@ -38,10 +39,17 @@ def held_order(uow: UnitOfWork, shop_id: int, external_id: str) -> ChannelOrder 
                                                          ChannelOrder.external_id == external_id).with_for_update())
 
 
+def known_external_ids(uow: UnitOfWork, shop_id: int, external_ids: list[str]) -> set[str]:
+    """Which of these platform orders of a shop teahub holds already."""
+    return set(uow.session.scalars(select(ChannelOrder.external_id).where(
+        ChannelOrder.shop_id == shop_id, ChannelOrder.external_id.in_(external_ids))))
+
+
 def apply_order(uow: UnitOfWork, shop: ShopInfo, connector: Connector, po: PlatformOrder) -> Applied:
     held = held_order(uow, shop.id, po.external_id)
     notes: list[str] = []
     created = False
+    view: dict[str, Any] | None = None
     if held is not None and held.order_id is not None and rules.is_older(
             version=po.version, modified_at=po.modified_at, held_version=held.version,
             held_modified_at=held.modified_at):
@@ -73,21 +81,76 @@ def apply_order(uow: UnitOfWork, shop: ShopInfo, connector: Connector, po: Platf
         note = apply_refund(uow, shop, held, refund)
         if note:
             notes.append(note)
-    return Applied(sales.get_order(uow, held.order_id), created, notes)
+    if view is None or po.refunds:  # ignored as older, or changed by its refunds since placed
+        view = sales.get_order(uow, held.order_id)
+    return Applied(view, created, notes)
+
+
+def apply_new_orders(uow: UnitOfWork, shop: ShopInfo, connector: Connector, pos: list[PlatformOrder]
+                     ) -> list[Applied | DomainError]:
+    """Orders teahub has not seen yet, of one shop, placed together (`sales.place_new_orders`): what a
+    batch of pushes mostly is. Each answers what `apply_order` would, or why it failed (the others go on).
+    An order carrying refunds already goes the one-by-one way."""
+    answers: list[Applied | DomainError | None] = [None] * len(pos)
+    batch: list[tuple[int, OrderIn]] = []
+    mappings = shop_mappings(uow, shop.id)
+    products = catalog.get_products(uow, _candidate_skus(pos, mappings))
+    for i, po in enumerate(pos):
+        if po.refunds:
+            answers[i] = _apply_alone(uow, shop, connector, po)
+            continue
+        try:
+            batch.append((i, _order_in(uow, shop, connector, po, mappings, products)))
+        except DomainError as exc:
+            answers[i] = exc
+    placed = sales.place_new_orders(uow, [data for _, data in batch], caller=f"channel:{shop.code}",
+                                    products=products)
+    now = uow.now()
+    claims = []
+    for (i, _data), answer in zip(batch, placed, strict=True):
+        if isinstance(answer, DomainError):
+            answers[i] = answer
+            continue
+        view, status = answer
+        po = pos[i]
+        claims.append(ChannelOrder(
+            shop_id=shop.id, external_id=po.external_id, order_id=view["id"], platform_status=po.platform_status[:40],
+            line_ids=[line.line_id for line in po.lines] if status == 201 else [], modified_at=po.modified_at,
+            version=po.version, buyer_name=po.buyer_name, receiver_name=po.receiver.name,
+            receiver_phone=po.receiver.phone, receiver_address=po.receiver.address, created_at=now, updated_at=now))
+        answers[i] = Applied(view, status == 201, [])
+    uow.session.add_all(claims)
+    uow.session.flush()
+    done = [answer for answer in answers if answer is not None]
+    assert len(done) == len(pos), "every order is answered"
+    return done
+
+
+def _apply_alone(uow: UnitOfWork, shop: ShopInfo, connector: Connector, po: PlatformOrder) -> Applied | DomainError:
+    try:
+        with uow.savepoint():
+            return apply_order(uow, shop, connector, po)
+    except DomainError as exc:
+        return exc
+
+
+def _order_in(uow: UnitOfWork, shop: ShopInfo, connector: Connector, po: PlatformOrder,
+              mappings: Mappings | None = None, products: dict[str, ProductInfo] | None = None) -> OrderIn:
+    """A platform order seen for the first time, as sales places it."""
+    draft = po.status == "cancelled" and not po.paid  # closed before payment: recorded, no stock held
+    payments = [PaymentIn(method="platform", amount=po.total, reference=po.external_id[:64])] \
+        if po.paid and po.total > 0 and not draft else []
+    return OrderIn(channel=connector.channel, location=shop.location, customer=_customer(po),
+                   lines=map_lines(uow, shop, connector, po, mappings, products), payments=payments,
+                   shipping_fee=po.shipping_fee, external_id=po.external_id, sold_at=po.placed_at,
+                   platform_modified_at=po.modified_at, status=po.status, draft=draft)
 
 
 def _place(uow: UnitOfWork, shop: ShopInfo, connector: Connector, po: PlatformOrder, held: ChannelOrder,
            notes: list[str]) -> tuple[dict[str, Any], bool]:
     caller = f"channel:{shop.code}"
     if held.order_id is None:
-        draft = po.status == "cancelled" and not po.paid  # closed before payment: recorded, no stock held
-        payments = [PaymentIn(method="platform", amount=po.total, reference=po.external_id[:64])] \
-            if po.paid and po.total > 0 and not draft else []
-        data = OrderIn(channel=connector.channel, location=shop.location, customer=_customer(po),
-                       lines=map_lines(uow, shop, connector, po), payments=payments, shipping_fee=po.shipping_fee,
-                       external_id=po.external_id, sold_at=po.placed_at, platform_modified_at=po.modified_at,
-                       status=po.status, draft=draft)
-        view, status = sales.place_order(uow, data, caller=caller)
+        view, status = sales.place_order(uow, _order_in(uow, shop, connector, po), caller=caller)
         return view, status == 201
     current = sales.get_order(uow, held.order_id)
     target = po.status
@@ -121,13 +184,14 @@ def _customer(po: PlatformOrder) -> CustomerRef | None:
     return CustomerRef(identities=identities) if identities else None
 
 
-def map_lines(uow: UnitOfWork, shop: ShopInfo, connector: Connector, po: PlatformOrder) -> list[LineIn]:
+def map_lines(uow: UnitOfWork, shop: ShopInfo, connector: Connector, po: PlatformOrder,
+              mappings: Mappings | None = None, products: dict[str, ProductInfo] | None = None) -> list[LineIn]:
     """Each platform line as a teahub line: the SKU by the shop's mapping (platform SKU id or merchant code),
-    else the teahub SKU whose code is the merchant code; priced at what the buyer paid for it."""
-    by_id, by_code = shop_mappings(uow, shop.id)
-    candidates = {code for line in po.lines for code in line.merchant_codes}
-    candidates |= {m.sku for m in (*by_id.values(), *by_code.values())}
-    products = catalog.get_products(uow, candidates)
+    else the teahub SKU whose code is the merchant code; priced at what the buyer paid for it. `mappings` and
+    `products` (covering `_candidate_skus`) when the caller has them."""
+    by_id, by_code = mappings = mappings or shop_mappings(uow, shop.id)
+    if products is None:
+        products = catalog.get_products(uow, _candidate_skus([po], mappings))
     lines = []
     for line in po.lines:
         target = next((by_code[c] for c in line.merchant_codes if c in by_code), None)
@@ -150,6 +214,13 @@ def map_lines(uow: UnitOfWork, shop: ShopInfo, connector: Connector, po: Platfor
         lines.append(LineIn(sku=target.sku, quantity=quantity, unit_price=unit_price, discount=amount - line.paid,
                             external_line_id=line.line_id[:64]))
     return lines
+
+
+def _candidate_skus(pos: list[PlatformOrder], mappings: Mappings) -> set[str]:
+    """The teahub SKUs these orders' lines may be: their merchant codes and the shop's mapped SKUs."""
+    by_id, by_code = mappings
+    return {code for po in pos for line in po.lines for code in line.merchant_codes} | {
+        m.sku for m in (*by_id.values(), *by_code.values())}
 
 
 def apply_refund(uow: UnitOfWork, shop: ShopInfo, held: ChannelOrder, refund: PlatformRefund) -> str | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from teahub.channels.models import InboxMessage, Shop
@@ -52,6 +54,35 @@ def store(uow: UnitOfWork, shop: ShopInfo, *, source: str, kind: str, payload: s
                                                                  InboxMessage.dedupe_key == dedupe_key))
         assert found is not None, "a message that collided on its key is stored"
         return int(found), False
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message of a push, as it will be stored."""
+
+    payload: str
+    dedupe_key: str
+    message_id: str | None = None
+    topic: str | None = None
+    external_id: str | None = None
+
+
+def store_many(uow: UnitOfWork, shop: ShopInfo, messages: list[Incoming], *, source: str = "webhook",
+               kind: str = "push") -> None:
+    """Store a push's messages in one statement and commit; a message stored before (same key) is left as it
+    was. Processing comes after, in batches (`processing.drain`)."""
+    if not messages:
+        return
+    with uow:
+        dialect = uow.session.get_bind().dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(InboxMessage)
+        now = uow.now()
+        rows = [{"shop_id": shop.id, "source": source, "kind": kind, "dedupe_key": m.dedupe_key[:160],
+                 "message_id": (m.message_id or "")[:128] or None, "topic": (m.topic or "")[:64] or None,
+                 "external_id": (m.external_id or "")[:64] or None, "payload": m.payload, "state": "received",
+                 "attempts": 0, "received_at": now} for m in messages]
+        uow.session.execute(insert.on_conflict_do_nothing(index_elements=["shop_id", "dedupe_key"]), rows)
+        uow.commit()
 
 
 def message_view(row: InboxMessage, shop_code: str, *, payload: bool = False) -> dict[str, Any]:

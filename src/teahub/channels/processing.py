@@ -7,20 +7,30 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from teahub.channels import inbox
-from teahub.channels.applying import Applied, apply_order, apply_refund, held_order
+from teahub.channels.applying import (
+    Applied,
+    apply_new_orders,
+    apply_order,
+    apply_refund,
+    held_order,
+    known_external_ids,
+)
 from teahub.channels.client import PlatformClient
 from teahub.channels.connectors import connector_for
-from teahub.channels.connectors.base import Connector, loads
+from teahub.channels.connectors.base import Connector, PlatformOrder, loads
 from teahub.channels.models import InboxMessage, Shop
-from teahub.channels.shops import ShopInfo, get_shop_info, shop_info
+from teahub.channels.shops import ShopInfo, find_shop_info, get_shop_info, shop_info
 from teahub.db.uow import UnitOfWork
 from teahub.errors import DomainError, NotFound, Unauthorized, ValidationFailed
 from teahub.inventory import service as inventory
@@ -64,37 +74,62 @@ def receive_order(uow: UnitOfWork, shop_code: str, body: bytes, *, source: str =
 
 def receive_push(uow: UnitOfWork, shop_code: str, body: bytes, headers: Mapping[str, str],
                  query: Mapping[str, str]) -> dict[str, Any]:
+    """A push taken in and processed before answering (the CLI, replays of captured pushes)."""
+    ack = accept_push(uow, shop_code, body, headers, query)
+    drain(uow.session_factory, wait=True)
+    return ack
+
+
+def accept_push(uow: UnitOfWork, shop_code: str, body: bytes, headers: Mapping[str, str],
+                query: Mapping[str, str]) -> dict[str, Any]:
     """A push in the platform's own format: its signature checked over the raw bytes (401 when wrong, nothing
-    stored), each message stored and processed; answered with the platform's own acknowledgement once stored."""
-    try:
-        shop = get_shop_info(uow, shop_code)
-    except NotFound:
-        raise Unauthorized("no such shop, or a wrong signature", field="sign") from None
-    connector = connector_for(shop.platform)
-    if not shop.active or not connector.verify_push(shop.secrets, body, headers, query):
-        raise Unauthorized("the push signature does not match this shop's secret", field="sign")
-    try:
-        messages = connector.split_push(body)
-    except (DomainError, AttributeError, TypeError) as exc:
-        # Signed by the platform but unreadable: kept, failed, for a person (or a fixed connector) to replay.
-        inbox_id, _new = inbox.store(uow, shop, source="webhook", kind="push", payload=_text(body),
-                                     dedupe_key=inbox.document_key(body).replace("order:", "push:body:"))
-        _mark_failed(uow, inbox_id, exc if isinstance(exc, DomainError) else _unreadable(exc))
-        return connector.push_ack()
+    stored), its messages stored, all in one transaction; answers the platform's own acknowledgement. The
+    messages are processed afterwards (`drain`), so a burst is acknowledged as fast as it can be stored."""
+    with uow:
+        try:
+            shop = find_shop_info(uow, shop_code)
+        except NotFound:
+            raise Unauthorized("no such shop, or a wrong signature", field="sign") from None
+        connector = connector_for(shop.platform)
+        if not shop.active or not connector.verify_push(shop.secrets, body, headers, query):
+            raise Unauthorized("the push signature does not match this shop's secret", field="sign")
+        try:
+            messages = connector.split_push(body)
+        except (DomainError, AttributeError, TypeError) as exc:
+            unreadable = exc if isinstance(exc, DomainError) else _unreadable(exc)
+        else:
+            _store_push(uow, shop, connector, body, messages)
+            uow.commit()
+            return connector.push_ack()
+    # Signed by the platform but unreadable: kept, failed, for a person (or a fixed connector) to replay.
+    inbox_id, _new = inbox.store(uow, shop, source="webhook", kind="push", payload=_text(body),
+                                 dedupe_key=inbox.document_key(body).replace("order:", "push:body:"))
+    _mark_failed(uow, inbox_id, unreadable)
+    return connector.push_ack()
+
+
+def _store_push(uow: UnitOfWork, shop: ShopInfo, connector: Connector, body: bytes,
+                messages: list[dict[str, Any]]) -> None:
+    """The push's messages stored in the caller's transaction, each under its message id (or its content)."""
     whole_body = len(messages) == 1 and messages[0] == loads(body)  # kept byte for byte when it is the message
+    incoming = []
     for message in messages:
         payload = _text(body) if whole_body else json.dumps(message, ensure_ascii=False, default=str)
         try:
             read = connector.read_push(message)
-            key, message_id, topic, external_id = (f"push:{read.message_id}", read.message_id, read.topic,
-                                                   read.external_id)
+            incoming.append(inbox.Incoming(payload, f"push:{read.message_id}", read.message_id, read.topic,
+                                           read.external_id))
         except (DomainError, AttributeError, TypeError, KeyError, ValueError):
-            key, message_id, topic, external_id = (
-                inbox.document_key(payload.encode()).replace("order:", "push:body:"), None, None, None)
-        inbox_id, _new = inbox.store(uow, shop, source="webhook", kind="push", payload=payload, dedupe_key=key,
-                                     message_id=message_id, topic=topic, external_id=external_id)
-        process(uow, inbox_id)
-    return connector.push_ack()
+            key = inbox.document_key(payload.encode()).replace("order:", "push:body:")
+            incoming.append(inbox.Incoming(payload, key))
+    inbox.store_many(uow, shop, _first_of_each_key(incoming))
+
+
+def _first_of_each_key(messages: list[inbox.Incoming]) -> list[inbox.Incoming]:
+    seen: dict[str, inbox.Incoming] = {}
+    for message in messages:
+        seen.setdefault(message.dedupe_key[:160], message)
+    return list(seen.values())
 
 
 def _text(body: bytes) -> str:
@@ -143,23 +178,33 @@ def _process_once(uow: UnitOfWork, inbox_id: int) -> Outcome | _Fetch:
         row, shop, connector = _load(uow, inbox_id)
         if row.state == "processed":
             return _outcome(uow, row)
-        document = loads(row.payload.encode())
-        if row.kind == "order":
-            order = connector.parse_order(document)
-            row.external_id = row.external_id or order.external_id
-            return _done(uow, row, apply_order(uow, shop, connector, order))
-        message = connector.read_push(document)
-        if message.order_document is not None:
-            order = connector.parse_order(message.order_document, version=message.version)
-            applied = apply_order(uow, shop, connector, order)
-            return _done(uow, row, applied)
-        if message.external_id is None:
-            return _done(uow, row, Applied(None, False, [f"topic {message.topic or '(none)'}: nothing to do"]))
-        held = held_order(uow, shop.id, message.external_id)
-        if message.refund is not None and held is not None and held.order_id is not None:
-            note = apply_refund(uow, shop, held, message.refund)
-            return _done(uow, row, Applied(sales.get_order(uow, held.order_id), False, [note] if note else []))
-        return _Fetch(shop, connector, message.external_id)
+        result = _apply_message(uow, row, shop, connector)
+        if isinstance(result, _Fetch):
+            return result
+        outcome = _done(uow, row, result)
+        uow.commit()
+        return outcome
+
+
+def _apply_message(uow: UnitOfWork, row: InboxMessage, shop: ShopInfo, connector: Connector) -> Applied | _Fetch:
+    """What one stored message does, in the caller's transaction; a push that only names its order answers
+    the order to fetch (outside any transaction)."""
+    document = loads(row.payload.encode())
+    if row.kind == "order":
+        order = connector.parse_order(document)
+        row.external_id = row.external_id or order.external_id
+        return apply_order(uow, shop, connector, order)
+    message = connector.read_push(document)
+    if message.order_document is not None:
+        order = connector.parse_order(message.order_document, version=message.version)
+        return apply_order(uow, shop, connector, order)
+    if message.external_id is None:
+        return Applied(None, False, [f"topic {message.topic or '(none)'}: nothing to do"])
+    held = held_order(uow, shop.id, message.external_id)
+    if message.refund is not None and held is not None and held.order_id is not None:
+        note = apply_refund(uow, shop, held, message.refund)
+        return Applied(sales.get_order(uow, held.order_id), False, [note] if note else [])
+    return _Fetch(shop, connector, message.external_id)
 
 
 def _fetch_then_process(uow: UnitOfWork, push_id: int, fetch: _Fetch) -> Outcome:
@@ -187,19 +232,20 @@ def _fetch_then_process(uow: UnitOfWork, push_id: int, fetch: _Fetch) -> Outcome
             if note:
                 notes.append(note)
         order = sales.get_order(uow, held.order_id) if held is not None and held.order_id else None
-        return _done(uow, row, Applied(order, False, notes))
+        outcome = _done(uow, row, Applied(order, False, notes))
+        uow.commit()
+        return outcome
 
 
 def _done(uow: UnitOfWork, row: InboxMessage, applied: Applied) -> Outcome:
+    """Mark the message processed (committed by the caller)."""
     row.state = "processed"
     row.reason = row.field = None
     row.note = "; ".join(applied.notes)[:4000] or None
     row.attempts += 1
     row.order_id = applied.order["id"] if applied.order else None
     row.processed_at = uow.now()
-    outcome = Outcome(row.id, "processed", applied.order, applied.created, notes=applied.notes)
-    uow.commit()
-    return outcome
+    return Outcome(row.id, "processed", applied.order, applied.created, notes=applied.notes)
 
 
 def _outcome(uow: UnitOfWork, row: InboxMessage) -> Outcome:
@@ -214,12 +260,174 @@ def _mark_failed(uow: UnitOfWork, inbox_id: int, error: DomainError) -> Outcome:
             raise NotFound(f"no inbox message {inbox_id}", field="inbox_id")
         if row.state == "processed":  # a twin got it through meanwhile
             return _outcome(uow, row)
-        row.state = "failed"
-        row.reason = error.detail[:4000]
-        row.field = (error.field or "")[:200] or None
-        row.attempts += 1
+        _failed(row, error)
         uow.commit()
     return Outcome(inbox_id, "failed", error=error)
+
+
+def _failed(row: InboxMessage, error: DomainError) -> None:
+    row.state = "failed"
+    row.reason = error.detail[:4000]
+    row.field = (error.field or "")[:200] or None
+    row.attempts += 1
+
+
+# -- processing in batches -------------------------------------------------------------------------
+BATCH = 100
+# Only one batch is processed at a time per database: batches lock stock rows of many SKUs, in no set order.
+_DRAIN_LOCK_KEY = 0x7EA_1B0C
+_draining: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+_draining_guard = threading.Lock()
+
+
+def _drain_lock(factory: sessionmaker[Session]) -> threading.Lock:
+    bind = factory.kw["bind"]
+    with _draining_guard:
+        return _draining.setdefault(bind, threading.Lock())
+
+
+@dataclass
+class Drained:
+    processed: int = 0
+    failed: int = 0
+    busy: bool = False  # another drainer had the messages
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"processed": self.processed, "failed": self.failed, "busy": self.busy}
+
+
+def drain(factory: sessionmaker[Session], *, wait: bool = False, budget: int | None = None) -> Drained:
+    """Process received messages, oldest first, a batch per transaction (one failing message is undone alone
+    and kept as failed), until none is left or another drainer holds them (`wait`: until it lets go). A
+    drainer looks again after letting go, so a message stored while it was busy is never left waiting."""
+    total = Drained()
+    lock = _drain_lock(factory)
+    while budget is None or total.processed + total.failed < budget:
+        if not lock.acquire(blocking=wait):
+            total.busy = True
+            return total
+        try:
+            while budget is None or total.processed + total.failed < budget:
+                batch = _drain_batch(UnitOfWork(factory, actor="channels:inbox"), wait=wait)
+                if batch is None:
+                    total.busy = True
+                    return total
+                total.processed += batch.processed
+                total.failed += batch.failed
+                if batch.processed + batch.failed < BATCH:
+                    break
+        finally:
+            lock.release()
+        if not _any_received(UnitOfWork(factory, actor="channels:inbox")):
+            break
+    return total
+
+
+def _any_received(uow: UnitOfWork) -> bool:
+    with uow.reading():
+        return uow.session.scalar(select(InboxMessage.id).where(InboxMessage.state == "received").limit(1)) \
+            is not None
+
+
+def _drain_batch(uow: UnitOfWork, *, wait: bool) -> Drained | None:
+    later: list[int] = []  # to be processed one by one: a push naming an order to fetch, an unexpected error
+    result = Drained()
+    with uow:
+        session = uow.session
+        if session.get_bind().dialect.name == "postgresql":
+            if wait:
+                session.execute(select(func.pg_advisory_xact_lock(_DRAIN_LOCK_KEY)))
+            elif not session.scalar(select(func.pg_try_advisory_xact_lock(_DRAIN_LOCK_KEY))):
+                return None
+        rows = list(session.scalars(select(InboxMessage).where(InboxMessage.state == "received")
+                                    .order_by(InboxMessage.id).limit(BATCH).with_for_update(skip_locked=True)))
+        shops = _shops_of(uow, rows)
+        rest = _apply_new_orders(uow, rows, shops, result, later)
+        for row in rest:
+            shop, connector = shops[row.shop_id]
+            try:
+                with uow.savepoint():
+                    applied = _apply_message(uow, row, shop, connector)
+            except DomainError as exc:
+                _failed(row, exc)
+                result.failed += 1
+                continue
+            except Exception:  # noqa: BLE001 - retried alone below, where it is kept as failed if it fails again
+                later.append(row.id)
+                continue
+            if isinstance(applied, _Fetch):
+                later.append(row.id)
+            else:
+                _done(uow, row, applied)
+                result.processed += 1
+        uow.commit()
+    for inbox_id in later:
+        outcome = process(uow, inbox_id)
+        if outcome.state == "processed":
+            result.processed += 1
+        else:
+            result.failed += 1
+    return result
+
+
+def _shops_of(uow: UnitOfWork, rows: list[InboxMessage]) -> dict[int, tuple[ShopInfo, Connector]]:
+    shops: dict[int, tuple[ShopInfo, Connector]] = {}
+    for shop_id in {row.shop_id for row in rows}:
+        shop = uow.session.get(Shop, shop_id)
+        assert shop is not None
+        info = shop_info(shop, inventory.get_location_by_id(uow, shop.location_id).code)
+        shops[shop_id] = (info, connector_for(info.platform))
+    return shops
+
+
+def _apply_new_orders(uow: UnitOfWork, rows: list[InboxMessage], shops: dict[int, tuple[ShopInfo, Connector]],
+                      result: Drained, later: list[int]) -> list[InboxMessage]:
+    """The batch's first message of each order teahub has not seen yet, placed together per shop (the bulk of
+    any burst); answers the other messages, to be applied one by one after them, in the order they came."""
+    firsts: dict[tuple[int, str], tuple[InboxMessage, PlatformOrder]] = {}
+    for row in rows:
+        shop, connector = shops[row.shop_id]
+        try:
+            order = _order_of(row, connector)
+        except Exception:  # noqa: BLE001 - the one-by-one path reports it
+            continue
+        if order is not None:
+            firsts.setdefault((row.shop_id, order.external_id), (row, order))
+    rest_ids = {row.id for row in rows}
+    for shop_id in {shop_id for shop_id, _ in firsts}:
+        shop, connector = shops[shop_id]
+        candidates = [(row, order) for (sid, _), (row, order) in firsts.items() if sid == shop_id]
+        held = known_external_ids(uow, shop_id, [order.external_id for _, order in candidates])
+        new = [(row, order) for row, order in candidates if order.external_id not in held]
+        if not new:
+            continue
+        try:
+            with uow.savepoint():
+                answers = apply_new_orders(uow, shop, connector, [order for _, order in new])
+        except Exception:  # noqa: BLE001 - e.g. a twin placed by another path meanwhile: one by one instead
+            log.warning("a batch of %d new orders of shop %s went one by one", len(new), shop.code, exc_info=True)
+            continue
+        for (row, order), answer in zip(new, answers, strict=True):
+            rest_ids.discard(row.id)
+            row.external_id = row.external_id or order.external_id
+            if isinstance(answer, DomainError):
+                _failed(row, answer)
+                result.failed += 1
+            else:
+                _done(uow, row, answer)
+                result.processed += 1
+    return [row for row in rows if row.id in rest_ids]
+
+
+def _order_of(row: InboxMessage, connector: Connector) -> PlatformOrder | None:
+    """The whole order a message carries (an order document, or a push with the order in it), if any."""
+    document = loads(row.payload.encode())
+    if row.kind == "order":
+        return connector.parse_order(document)
+    message = connector.read_push(document)
+    if message.order_document is None:
+        return None
+    return connector.parse_order(message.order_document, version=message.version)
 
 
 # -- replay ----------------------------------------------------------------------------------------

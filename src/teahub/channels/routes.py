@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from teahub.api_params import Limit, PathId
@@ -146,13 +146,16 @@ async def receive_order(shop: ShopCode, request: Request, response: Response, pr
 
 
 @router.post("/channels/{shop}/webhook", response_model=dict[str, Any], openapi_extra=OBJECT_BODY)
-async def webhook(shop: ShopCode, request: Request) -> Any:
+async def webhook(shop: ShopCode, request: Request, background: BackgroundTasks) -> Any:
     """A platform's push, in its own format and signing (over the raw body); 401 when the signature is wrong.
-    Every message is stored before it is processed; the answer is the platform's own acknowledgement."""
+    The answer, the platform's own acknowledgement, comes once every message is stored; they are processed
+    right after, in batches (a burst is acknowledged as fast as it can be stored)."""
     body = await request.body()
-    uow = UnitOfWork(session_factory(request), actor=f"channel:{shop}")
-    return await run_in_threadpool(service.receive_push, uow, shop, body, dict(request.headers),
-                                   dict(request.query_params))
+    factory = session_factory(request)
+    ack = await run_in_threadpool(service.accept_push, UnitOfWork(factory, actor=f"channel:{shop}"), shop, body,
+                                  dict(request.headers), dict(request.query_params))
+    background.add_task(service.drain, factory)
+    return ack
 
 
 @router.post("/channels/{shop}/pull", response_model=PullOut)

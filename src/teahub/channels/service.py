@@ -5,7 +5,16 @@ the shops, and reconciliation with them. The use cases live in the modules named
 from __future__ import annotations
 
 from teahub.channels.inbox import get_message, list_inbox
-from teahub.channels.processing import Outcome, process, receive_order, receive_push, replay, replay_failed
+from teahub.channels.processing import (
+    Outcome,
+    accept_push,
+    drain,
+    process,
+    receive_order,
+    receive_push,
+    replay,
+    replay_failed,
+)
 from teahub.channels.pulling import pull_all, pull_shop
 from teahub.channels.reconcile import reconcile_all, reconcile_shop
 from teahub.channels.shops import create_shop, delete_mapping, get_shop, list_shops
@@ -20,8 +29,8 @@ from teahub.channels.stock import (
 )
 
 __all__ = [
-    "Outcome", "add_mapping", "create_shop", "delete_mapping", "get_message", "get_shop", "list_inbox",
-    "list_mappings", "list_shops", "process", "pull_all", "pull_shop", "receive_order", "receive_push", "replay",
-    "push_due", "reconcile_all", "reconcile_shop", "replay_failed", "resync_all", "resync_shop", "shop_stock",
-    "update_shop",
+    "Outcome", "accept_push", "add_mapping", "create_shop", "delete_mapping", "drain", "get_message", "get_shop",
+    "list_inbox", "list_mappings", "list_shops", "process", "pull_all", "pull_shop", "push_due", "receive_order",
+    "receive_push", "reconcile_all", "reconcile_shop", "replay", "replay_failed", "resync_all", "resync_shop",
+    "shop_stock", "update_shop",
 ]

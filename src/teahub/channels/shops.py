@@ -65,8 +65,13 @@ def shop_info(shop: Shop, location: str) -> ShopInfo:
 
 def get_shop_info(uow: UnitOfWork, code: str) -> ShopInfo:
     with uow.reading():
-        shop = find_shop(uow, code)
-        return shop_info(shop, inventory.get_location_by_id(uow, shop.location_id).code)
+        return find_shop_info(uow, code)
+
+
+def find_shop_info(uow: UnitOfWork, code: str) -> ShopInfo:
+    """In the caller's transaction."""
+    shop = find_shop(uow, code)
+    return shop_info(shop, inventory.get_location_by_id(uow, shop.location_id).code)
 
 
 def create_shop(uow: UnitOfWork, data: ShopIn) -> dict[str, Any]:

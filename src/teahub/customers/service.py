@@ -23,7 +23,7 @@ from teahub.customers.models import Customer, CustomerContact, CustomerIdentity,
 from teahub.customers.records import customer_view, load_customer, refreshed_view, touch
 from teahub.customers.schemas import ContactIn, CustomerIn, CustomerPatch, CustomerRef, IdentityIn
 from teahub.db.uow import UnitOfWork
-from teahub.errors import Conflict, NotFound, ValidationFailed
+from teahub.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 __all__ = [
     "MAX_MERGE_CHAIN",
@@ -31,6 +31,7 @@ __all__ = [
     "Pair",
     "create_customer",
     "customer_view",
+    "find_customers",
     "get_customer",
     "get_customer_info",
     "list_customers",
@@ -39,6 +40,7 @@ __all__ = [
     "merge_customers",
     "merge_view",
     "resolve_customer",
+    "resolve_customers",
     "reverse_merge",
     "update_customer",
 ]
@@ -299,6 +301,103 @@ def _parse_ref(ref: Any) -> CustomerRef:
         error = exc.errors()[0]
         loc = ".".join(str(p) for p in error["loc"])
         raise ValidationFailed(error["msg"], field=f"customer.{loc}" if loc else "customer") from None
+
+
+def find_customers(uow: UnitOfWork, refs: list[dict[str, Any]]) -> list[CustomerInfo | None]:
+    """For many orders at once (a batch from the marketplaces): each ref's customer when all its identities are
+    known, as `resolve_customer` answers it, in one query; None for the others (resolve those one by one: they
+    make new customers, or tell why the ref is wrong)."""
+    wanted: list[tuple[Pair, ...] | None] = []
+    for ref in refs:
+        try:
+            parsed = _parse_ref(ref)
+            pairs = _identity_pairs(parsed.phone, parsed.email, parsed.identities, "customer.") \
+                if parsed.id is None else ()
+        except DomainError:
+            pairs = ()
+        wanted.append(pairs or None)
+    every = list(dict.fromkeys(p for pairs in wanted if pairs for p in pairs))
+    if not every:
+        return [None] * len(refs)
+    with uow:
+        rows = uow.session.execute(
+            select(CustomerIdentity.kind.label("identity_kind"), CustomerIdentity.value.label("identity_value"),
+                   *_INFO_COLUMNS)
+            .join(Customer, Customer.id == CustomerIdentity.customer_id).where(_match(every))
+        ).all()
+        found = {(r.identity_kind, r.identity_value): r for r in rows}
+        answers: list[CustomerInfo | None] = []
+        for pairs in wanted:
+            if not pairs or any(p not in found for p in pairs):
+                answers.append(None)
+                continue
+            first = found[pairs[0]]
+            answers.append(_info(first) if first.merged_into_id is None else _info_by_id(uow, first.id, "customer"))
+        return answers
+
+
+def resolve_customers(uow: UnitOfWork, refs: list[dict[str, Any]]) -> list[CustomerInfo | DomainError]:
+    """`resolve_customer` for many refs at once (a batch from the marketplaces): known customers found in one
+    query, new ones made together (refs sharing an identity make one customer, as one after the other would).
+    Answers per ref its customer or why the ref is wrong."""
+    answers: list[CustomerInfo | DomainError | None] = list(find_customers(uow, refs))
+    with uow:
+        news: dict[int, _NewCustomer] = {}
+        for i, ref in enumerate(refs):
+            if answers[i] is None:
+                try:
+                    parsed = _parse_ref(ref)
+                    if parsed.id is not None:
+                        answers[i] = _info_by_id(uow, parsed.id, "customer.id")
+                        continue
+                    data = CustomerIn(name=parsed.name, phone=parsed.phone, email=parsed.email,
+                                      identities=parsed.identities)
+                    news[i] = _prepare_new(data, uow.now().date(), "customer.")
+                except DomainError as exc:
+                    answers[i] = exc
+        owners = _owners(uow, [p for new in news.values() for p in new.identities])
+        made: dict[Pair, Customer] = {}
+        created: list[Customer] = []
+        for new in news.values():
+            if not new.identities or any(p in owners for p in new.identities):
+                continue  # one by one below: a customer to attach identities to, or none to find it by
+            customer = next((made[p] for p in new.identities if p in made), None)
+            if customer is None:
+                now = uow.now()
+                customer = Customer(name=new.name, kind=new.kind, tier=new.tier, status="active", version=1,
+                                    created_at=now, updated_at=now, **new.fields, identities=[],
+                                    contacts=[CustomerContact(**{k: v for k, v in ct.items() if k != "id"})
+                                              for ct in new.contacts])
+                created.append(customer)
+            for pair in new.identities:
+                if pair not in made:
+                    made[pair] = customer
+                    customer.identities.append(_identity_row(None, *pair, uow))
+        try:
+            with uow.session.begin_nested():
+                uow.session.add_all(created)
+                uow.session.flush()
+        except IntegrityError:
+            made, created = {}, []  # another transaction took an identity first: one by one instead
+        for customer in created:
+            kept = rules.masked_view(customer_view(customer))
+            uow.record_event(events.CUSTOMER_CREATED, events.AGGREGATE, customer.id,
+                             events.CustomerCreated(customer_id=customer.id, customer=kept).model_dump(mode="json"),
+                             version=customer.version)
+            uow.audit("customer.created", "customer", customer.id, None, kept)
+        for i, new in news.items():
+            customer = next((made[p] for p in new.identities if p in made), None)
+            if customer is not None:
+                answers[i] = _info(customer)
+            else:
+                try:
+                    answers[i] = resolve_customer(uow, refs[i])
+                except DomainError as exc:
+                    answers[i] = exc
+        uow.commit()
+    done = [answer for answer in answers if answer is not None]
+    assert len(done) == len(refs), "every ref is answered"
+    return done
 
 
 def resolve_customer(uow: UnitOfWork, ref: dict[str, Any]) -> CustomerInfo:

@@ -47,6 +47,7 @@ class UnitOfWork:
         self._committed = False
         self._after_commit: list[Callable[[], None]] = []
         self._events: list[dict[str, Any]] = []
+        self._audits: list[dict[str, Any]] = []
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -70,6 +71,7 @@ class UnitOfWork:
             self._committed = False
             self._after_commit = []
             self._events = []
+            self._audits = []
         self._depth += 1
         return self
 
@@ -97,13 +99,14 @@ class UnitOfWork:
     def savepoint(self) -> Iterator[UnitOfWork]:
         """A nested transaction: when the block raises, its writes and the events it recorded are undone and
         the outer transaction goes on (used to import many rows and keep only the good ones)."""
-        recorded, callbacks = len(self._events), len(self._after_commit)
+        recorded, audited, callbacks = len(self._events), len(self._audits), len(self._after_commit)
         nested = self.session.begin_nested()
         try:
             yield self
         except BaseException:
             nested.rollback()
             del self._events[recorded:]
+            del self._audits[audited:]
             del self._after_commit[callbacks:]
             raise
         else:
@@ -123,6 +126,11 @@ class UnitOfWork:
             # All of the command's events in one round trip, in the order they were recorded.
             self.session.execute(insert(OutboxEvent), self._events)
             self._events = []
+        if self._audits:
+            from teahub.auth.models import AuditEntry  # the audit log is owned by auth
+
+            self.session.execute(insert(AuditEntry), self._audits)
+            self._audits = []
         self.session.commit()
         self._committed = True
         callbacks, self._after_commit = self._after_commit, []
@@ -155,19 +163,10 @@ class UnitOfWork:
 
     def audit(self, action: str, entity_type: str, entity_id: object,
               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
-        from teahub.auth.models import AuditEntry  # the audit log is owned by auth
-
-        self.session.execute(
-            insert(AuditEntry).values(
-                at=self.now(),
-                actor=self.actor,
-                action=action,
-                entity_type=entity_type,
-                entity_id=str(entity_id),
-                before=to_jsonable_python(before),
-                after=to_jsonable_python(after),
-            )
-        )
+        """An audit entry, written with the command's other entries in one round trip when it commits."""
+        self._audits.append({"at": self.now(), "actor": self.actor, "action": action, "entity_type": entity_type,
+                             "entity_id": str(entity_id), "before": to_jsonable_python(before),
+                             "after": to_jsonable_python(after)})
 
     def scalar(self, stmt: Any) -> Any:
         return self.session.execute(stmt).scalar()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from teahub.catalog import service as catalog
 from teahub.catalog.rules import ProductInfo
 from teahub.db.uow import UnitOfWork
+from teahub.errors import InsufficientStock
 from teahub.inventory import ledger
 from teahub.inventory.ledger import Movement
 from teahub.inventory.locations import LocationInfo, get_location_by_id, location_codes
@@ -35,36 +36,76 @@ def reserve(uow: UnitOfWork, location: LocationInfo, requests: list[StockRequest
     (a sale made offline whose goods are gone already: the shortfall is the caller's to flag for review)."""
     with uow:
         wanted = _expand(uow, requests)
-        product_ids = {p.id for parts in wanted for p, _, _ in parts}
-        locked = ledger.lock_batches(uow, [location.id], product_ids)
-        today = uow.now().date()
+        locked = ledger.lock_batches(uow, [location.id], {p.id for parts in wanted for p, _, _ in parts})
         taken: dict[int, int] = defaultdict(int)
-        answer: list[list[Pick]] = []
         skus: dict[int, str] = {}
-        for parts in wanted:
-            picks: list[Pick] = []
-            for product, quantity, field in parts:
-                skus[product.id] = product.sku
-                batches = [_reserve_view(b, taken[b.level_id]) for b in locked.get((location.id, product.id), [])]
-                if short_ok:
-                    quantity = min(quantity, sellable(batches, today))
-                    if quantity == 0:
-                        continue
-                for pick in pick_batches(batches, quantity, ages=product.ages, today=today, product_id=product.id,
-                                         location_id=location.id, sku=product.sku, field=field):
-                    taken[pick.level_id] += pick.quantity
-                    picks.append(pick)
-            answer.append(picks)
-        movements = [
-            Movement(p.product_id, p.location_id, p.batch_id, on_hand=-p.quantity, kind="sale",
-                     unit_cost=p.unit_cost)
-            if consume else Movement(p.product_id, p.location_id, p.batch_id, reserved=p.quantity)
-            for picks in answer for p in picks
-        ]
-        ledger.apply(uow, movements, reference=reference, reason="sale" if consume else "reservation",
-                     skus=skus, location_codes={location.id: location.code}, locked=locked)
+        answer = _pick(uow, location, wanted, locked, taken, skus, short_ok=short_ok)
+        _hold(uow, [p for picks in answer for p in picks], reference, consume=consume, skus=skus,
+              location_codes={location.id: location.code}, locked=locked)
         uow.commit()
         return answer
+
+
+def reserve_many(uow: UnitOfWork, orders: list[tuple[LocationInfo, list[StockRequest]]], reference: str
+                 ) -> list[list[list[Pick]] | InsufficientStock]:
+    """Reserve stock for many orders at once (a batch of platform orders), each all or nothing: the rows of
+    every product involved are locked once, in the usual order, and the orders take their batches in turn.
+    Answers per order its picks per request, or why it could not have them (the others go on)."""
+    with uow:
+        wanted = [_expand(uow, requests) for _, requests in orders]
+        locked = ledger.lock_batches(uow, {location.id for location, _ in orders},
+                                     {p.id for parts_list in wanted for parts in parts_list for p, _, _ in parts})
+        taken: dict[int, int] = defaultdict(int)
+        skus: dict[int, str] = {}
+        answer: list[list[list[Pick]] | InsufficientStock] = []
+        for (location, _), order_wanted in zip(orders, wanted, strict=True):
+            trial = defaultdict(int, taken)
+            try:
+                picks = _pick(uow, location, order_wanted, locked, trial, skus, short_ok=False)
+            except InsufficientStock as exc:
+                answer.append(exc)
+                continue
+            taken = trial
+            answer.append(picks)
+        held = [p for picks in answer if not isinstance(picks, InsufficientStock) for line in picks for p in line]
+        _hold(uow, held, reference, consume=False, skus=skus,
+              location_codes={location.id: location.code for location, _ in orders}, locked=locked)
+        uow.commit()
+        return answer
+
+
+def _pick(uow: UnitOfWork, location: LocationInfo, wanted: list[list[tuple[ProductInfo, int, str | None]]],
+          locked: ledger.LockedStock, taken: dict[int, int], skus: dict[int, str], *, short_ok: bool
+          ) -> list[list[Pick]]:
+    """Each request's batches, first expiring first, from what `taken` leaves of the locked rows."""
+    today = uow.now().date()
+    answer: list[list[Pick]] = []
+    for parts in wanted:
+        picks: list[Pick] = []
+        for product, quantity, field in parts:
+            skus[product.id] = product.sku
+            batches = [_reserve_view(b, taken[b.level_id]) for b in locked.get((location.id, product.id), [])]
+            if short_ok:
+                quantity = min(quantity, sellable(batches, today))
+                if quantity == 0:
+                    continue
+            for pick in pick_batches(batches, quantity, ages=product.ages, today=today, product_id=product.id,
+                                     location_id=location.id, sku=product.sku, field=field):
+                taken[pick.level_id] += pick.quantity
+                picks.append(pick)
+        answer.append(picks)
+    return answer
+
+
+def _hold(uow: UnitOfWork, picks: list[Pick], reference: str, *, consume: bool, skus: dict[int, str],
+          location_codes: dict[int, str], locked: ledger.LockedStock) -> None:
+    movements = [
+        Movement(p.product_id, p.location_id, p.batch_id, on_hand=-p.quantity, kind="sale", unit_cost=p.unit_cost)
+        if consume else Movement(p.product_id, p.location_id, p.batch_id, reserved=p.quantity)
+        for p in picks
+    ]
+    ledger.apply(uow, movements, reference=reference, reason="sale" if consume else "reservation",
+                 skus=skus, location_codes=location_codes, locked=locked)
 
 
 def _expand(uow: UnitOfWork, requests: list[StockRequest]) -> list[list[tuple[ProductInfo, int, str | None]]]:

@@ -22,6 +22,7 @@ from teahub.inventory.reservations import (
     reallocate_expired,
     release,
     reserve,
+    reserve_many,
     ship,
 )
 from teahub.inventory.rules import Pick
@@ -29,6 +30,7 @@ from teahub.inventory.rules import Pick
 __all__ = [
     "Held", "LocationInfo", "Pick", "StockRequest", "available", "count_stock", "create_location",
     "default_warehouse", "get_location", "get_location_by_id", "ledger_entries", "list_locations",
-    "location_codes", "put_back", "reallocate_expired", "receive_stock", "release", "reserve", "scrap_stock",
+    "location_codes", "put_back", "reallocate_expired", "receive_stock", "release", "reserve", "reserve_many",
+    "scrap_stock",
     "set_threshold", "ship", "stock_levels", "transfer_stock", "verify_ledger",
 ]
