@@ -217,3 +217,19 @@ def test_drainers_running_at_once_process_each_message_once(client: TestClient, 
     with uow.reading():
         assert uow.session.scalar(select(func.count()).select_from(ChannelOrder)) == 240
     assert f.stock(client, "LJ-50", "WH01")["reserved"] == sum(1 + i % 2 for i in range(240))
+
+
+def test_a_message_left_received_is_processed_by_the_worker_within_seconds(client: TestClient,
+                                                                         uow: UnitOfWork) -> None:
+    """A server stopped between storing a push and processing it: the worker's job takes it up."""
+    from teahub.scheduling.registry import default_registry, load_tasks
+
+    load_tasks()
+    h.warehouse_with(client, {"LJ-50": 10})
+    h.shop(client, "YZ01", "youzan")
+    accept(uow, "YZ01", youzan_order("E1", [("LJ-50", 1, "88.00")]))
+    assert inbox_states(uow) == ["received"]
+    job = default_registry.jobs["channels.inbox"]
+    assert str(job.cadence) == "every 0:00:10"
+    assert job.run(uow) == {"processed": 1, "failed": 0, "busy": False}
+    assert inbox_states(uow) == ["processed"] and len(h.orders(client, "youzan")) == 1
