@@ -1,8 +1,8 @@
 """Outbox → RabbitMQ → subscriber: events per second and lag, on PostgreSQL. Prints one JSON line per scenario.
 
-    .venv/bin/python bench/sync.py [--events 20000] [--rate 5000] [--postgres URL] [--broker URL]
+    .venv/bin/python bench/sync.py [--events 20000] [--rate 5000] [--per-tx 50] [--postgres URL] [--broker URL]
 
-    .venv/bin/python bench/sync.py --scenarios inbound [--orders 5000] [--threads 8] [--skus 20]
+    .venv/bin/python bench/sync.py --scenarios inbound [--orders 5000] [--threads 8] [--skus 20] [--workers 2]
 
 Scenarios:
 - inbound: signed platform webhooks (Youzan pushes carrying the whole order) posted by several client threads
@@ -12,8 +12,8 @@ Scenarios:
   there. Needs no broker.
 - burst: N events already in the outbox; the relay publishes them (publisher confirms, persistent) and a
   subscriber consumes them: events per second through the whole path.
-- steady: writers record events at `--rate` per second (10 per transaction, 4 threads) while the relay runs;
-  lag = when the subscriber got the event minus when it was recorded (p50/p99/max).
+- steady: writers record events at `--rate` per second (`--per-tx` per transaction, 4 processes, as API
+  workers) while the relay runs; lag = when the subscriber got the event minus when it was recorded (p50/p99/max).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import statistics
 import threading
 import time
@@ -38,7 +39,6 @@ from teahub.sync.broker import BrokerConfig
 from teahub.sync.relay import RelayOptions, relay
 
 WRITERS = 4
-PER_TRANSACTION = 10
 
 
 def fresh(postgres_url: str) -> tuple[Engine, Any]:
@@ -103,28 +103,46 @@ class Subscriber:
         self.connection.close()
 
 
-def write(engine: Engine, count: int, rate: float | None) -> None:
-    factory = make_session_factory(engine)
+def _writer(url: str, n: int, share: int, rate: float | None, per_transaction: int, ready: Any) -> None:
+    """One writer process (as an API worker is): `share` events, `per_transaction` per transaction."""
+    engine = make_engine(url, pool_size=1)
+    uow = UnitOfWork(make_session_factory(engine), actor="bench")
+    with uow.reading():
+        pass  # connected before the clock starts
+    ready.wait()
+    started = time.perf_counter()
+    for done in range(0, share, per_transaction):
+        with uow:
+            for i in range(done, min(done + per_transaction, share)):
+                # As orders record theirs: the version comes from the order's own row (no counter to bump).
+                uow.record_event("bench.happened", "order", f"{n}-{i % 500}", {"i": i, "note": "x" * 80},
+                                 version=i // 500 + 1)
+            uow.commit()
+        if rate:
+            ahead = (done + per_transaction) / rate - (time.perf_counter() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+    engine.dispose()
 
-    def writer(share: int) -> None:
-        uow = UnitOfWork(factory, actor="bench")
-        started = time.perf_counter()
-        per_thread_rate = rate / WRITERS if rate else None
-        for done in range(0, share, PER_TRANSACTION):
-            with uow:
-                for i in range(done, min(done + PER_TRANSACTION, share)):
-                    uow.record_event("bench.happened", "order", str(i % 500), {"i": i, "note": "x" * 80})
-                uow.commit()
-            if per_thread_rate:
-                ahead = (done + PER_TRANSACTION) / per_thread_rate - (time.perf_counter() - started)
-                if ahead > 0:
-                    time.sleep(ahead)
 
-    threads = [threading.Thread(target=writer, args=(count // WRITERS,)) for _ in range(WRITERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+def write(engine: Engine, count: int, rate: float | None, per_transaction: int,
+          on_start: Any = None) -> float:
+    """WRITERS processes (the API workers of a shop) writing `count` events at `rate` per second in all, once all
+    are connected (then `on_start()`); answers how long the writing took."""
+    url = engine.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(WRITERS + 1)
+    writers = [context.Process(target=_writer, args=(url, n, count // WRITERS, rate / WRITERS if rate else None,
+                                                     per_transaction, ready)) for n in range(WRITERS)]
+    for w in writers:
+        w.start()
+    ready.wait()
+    started = time.perf_counter()
+    if on_start is not None:
+        on_start()
+    for w in writers:
+        w.join()
+    return time.perf_counter() - started
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -132,7 +150,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
 
 
-def scenario(name: str, postgres_url: str, broker_url: str, events: int, rate: float | None) -> dict[str, Any]:
+def scenario(name: str, postgres_url: str, broker_url: str, events: int, rate: float | None,
+             per_transaction: int) -> dict[str, Any]:
     engine, drop = fresh(postgres_url)
     config = BrokerConfig(url=broker_url, prefix=f"bench{uuid.uuid4().hex[:6]}")
     subscriber = Subscriber(config)
@@ -141,15 +160,21 @@ def scenario(name: str, postgres_url: str, broker_url: str, events: int, rate: f
     options = RelayOptions(batch_size=1000, idle_wait=0.01)
     try:
         if rate is None:
-            write(engine, events, None)
+            write(engine, events, None, per_transaction)
         relayer = threading.Thread(target=lambda: relay(uow, config, budget=3600, stop=stop, options=options))
         consumer = threading.Thread(target=subscriber.run, args=(events, 600))
-        started = time.perf_counter()
-        consumer.start()
-        relayer.start()
-        if rate is not None:
-            write(engine, events, rate)
-            written = time.perf_counter() - started
+        started = 0.0
+
+        def start() -> None:
+            nonlocal started
+            started = time.perf_counter()
+            consumer.start()
+            relayer.start()
+
+        if rate is None:
+            start()
+        else:
+            written = write(engine, events, rate, per_transaction, on_start=start)
         consumer.join()
         elapsed = subscriber.last_at - started
         stop.set()
@@ -324,20 +349,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--rate", type=float, default=5000)
+    parser.add_argument("--per-tx", type=int, default=50,
+                        help="steady/burst: events per writer transaction (a batch of 100 platform orders records "
+                             "300+; a single order 3–5)")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--broker", default="amqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--scenarios", default="burst,steady", help="comma-separated: burst, steady, inbound")
     parser.add_argument("--orders", type=int, default=5000, help="inbound: webhooks to post")
     parser.add_argument("--threads", type=int, default=8, help="inbound: client threads")
     parser.add_argument("--skus", type=int, default=20, help="inbound: SKUs the orders spread over")
-    parser.add_argument("--workers", type=int, default=1, help="inbound: `teahub serve` worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="inbound: `teahub serve` worker processes")
     args = parser.parse_args()
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for name in chosen:
         if name == "burst":
-            print(json.dumps(scenario("burst", args.postgres, args.broker, args.events, None)), flush=True)
+            print(json.dumps(scenario("burst", args.postgres, args.broker, args.events, None, args.per_tx)), flush=True)
         elif name == "steady":
-            print(json.dumps(scenario("steady", args.postgres, args.broker, args.events, args.rate)), flush=True)
+            result = scenario("steady", args.postgres, args.broker, args.events, args.rate, args.per_tx)
+            print(json.dumps(result), flush=True)
         elif name == "inbound":
             print(json.dumps(inbound(args.postgres, args.orders, args.threads, args.skus, args.workers)), flush=True)
         else:

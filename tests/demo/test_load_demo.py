@@ -4,7 +4,8 @@ small size: the right kinds of data, consistent stock, deterministic, and a no-o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -34,13 +35,28 @@ SMALL = {"customers": 200, "orders": 300}
 CHANNELS = {"pos", "web", "tmall", "taobao", "jd", "pdd", "douyin", "b2b"}
 
 
-@pytest.fixture(scope="module", params=DATABASES)
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[tuple[Engine, dict[str, int]]]:
-    for _url, engine in fresh_database(request.param, tmp_path_factory.mktemp("demo")):
-        initialize(engine)
-        counts = load_demo(engine, seed=7, today=TODAY, customers=SMALL["customers"], orders=SMALL["orders"])
-        yield engine, counts
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], tuple[Engine, dict[str, int]]]]:
+    """Each database's demo, built the first time a test asks for it and kept for the module: the tests run in
+    random order, and a parametrized module fixture would be built again each time the database changes."""
+    built: dict[str, tuple[Engine, dict[str, int]]] = {}
+    with ExitStack() as stack:
+        def get(kind: str) -> tuple[Engine, dict[str, int]]:
+            if kind not in built:
+                _url, engine = stack.enter_context(contextmanager(fresh_database)(kind, tmp_path_factory.mktemp(
+                    "demo")))
+                initialize(engine)
+                built[kind] = engine, load_demo(engine, seed=7, today=TODAY, customers=SMALL["customers"],
+                                                orders=SMALL["orders"])
+            return built[kind]
+
+        yield get
+
+
+@pytest.fixture(params=DATABASES)
+def demo(request: pytest.FixtureRequest, demos: Callable[[str], tuple[Engine, dict[str, int]]]
+         ) -> tuple[Engine, dict[str, int]]:
+    return demos(request.param)
 
 
 def session(engine: Engine) -> Session:
