@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,3 +67,21 @@ def test_upgrading_seals_existing_personal_data_and_keeps_it_findable(empty_engi
     with empty_engine.connect() as conn:
         assert conn.execute(text("select value, phone_last4 from customer_identities")).one() == (
             "+8613812345678", "5678")
+
+
+def test_erp_targets_taking_orders_take_their_cancellation_after_upgrading(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0010")
+    targets = [("k3", "kingdee", ["order.created", "order.paid"]), ("odoo", "odoo", ["order.*"]),
+               ("u8", "yonyou", ["customer.created"]), ("hook", "webhook", ["order.created"])]
+    with empty_engine.begin() as conn:
+        for name, kind, types in targets:
+            conn.execute(text("insert into sync_targets (name, kind, url, event_types, enabled, max_attempts,"
+                              " timeout_seconds, options, created_at, updated_at) values (:n, :k,"
+                              " 'http://erp.example', :e, true, 8, 10, '{}', :t, :t)"),
+                         {"n": name, "k": kind, "e": json.dumps(types), "t": NOW})
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        found = {name: types if isinstance(types, list) else json.loads(types)
+                 for name, types in conn.execute(text("select name, event_types from sync_targets"))}
+    assert found == {"k3": ["order.created", "order.paid", "order.cancelled"], "odoo": ["order.*"],
+                     "u8": ["customer.created"], "hook": ["order.created"]}
