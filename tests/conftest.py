@@ -213,3 +213,23 @@ def client_as(app):  # type: ignore[no-untyped-def]
     yield make
     for c in clients:
         c.close()
+
+
+# -- running on several workers (`-n auto --dist loadgroup`) ------------------------------------------------
+# Tests that share an expensive session or module fixture run on one worker, which builds it once: the browser
+# tests one live server and one Chromium, the demo tests one demo per database. Grouped here by path: xdist's
+# own `xdist_group` mark rides on a node id change that pytest 9.2 no longer carries, so it groups nothing.
+WORKER_GROUPS = {"tests/browser/": "browser", "tests/demo/test_load_demo.py": "demo"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class PathGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = next((g for prefix, g in WORKER_GROUPS.items() if nodeid.startswith(prefix)), None)
+            return group if group is not None else super()._split_scope(nodeid)
+
+    return PathGroups(config, log)  # type: ignore[arg-type]

@@ -32,14 +32,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 TEAHUB = [sys.executable, "-c", "from teahub.cli import app; app()"]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """All browser tests run in one xdist worker (`--dist loadgroup`): one live server and one Chromium, while
-    the other workers run the rest of the suite."""
-    for item in items:
-        if item.path.parent == Path(__file__).parent:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 def _prepared_database(folder: Path) -> str:
     from teahub import bootstrap, worker
     from teahub.auth import service as auth

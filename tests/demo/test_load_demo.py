@@ -26,9 +26,6 @@ from teahub.inventory.models import Batch, Location, StockLedgerEntry, StockLeve
 from teahub.sales.models import Order, OrderLine, Refund
 from tests.conftest import DATABASES, fresh_database
 
-# One worker builds each database's demo once for every test here (under xdist's --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("demo")
-
 TODAY = date(2026, 11, 24)
 NOW = datetime.combine(TODAY, time(0), tzinfo=UTC)
 SMALL = {"customers": 200, "orders": 300}
