@@ -179,10 +179,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPI(title="teahub", version=__version__, openapi_url="/openapi.json",
                   description="One system of record for a tea retailer.",
                   lifespan=_lifespan)
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
-    app.state.token_cache = {}
+    bind(app, settings, engine)
 
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
@@ -218,9 +215,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     mount_web(app)
 
     @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        with engine.connect() as conn:
+    def health(request: Request) -> dict[str, str]:
+        with request.app.state.engine.connect() as conn:
             conn.execute(text("select 1"))
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def bind(app: FastAPI, settings: Settings, engine: Engine) -> None:
+    """Point an app at a database: everything the app knows of it is here (the tests reuse one app per
+    process for the database of each test: building the routes costs far more than a test's requests)."""
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.token_cache = {}
