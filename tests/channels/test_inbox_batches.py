@@ -233,3 +233,24 @@ def test_a_message_left_received_is_processed_by_the_worker_within_seconds(clien
     assert str(job.cadence) == "every 0:00:10"
     assert job.run(uow) == {"processed": 1, "failed": 0, "busy": False}
     assert inbox_states(uow) == ["processed"] and len(h.orders(client, "youzan")) == 1
+
+
+def test_metrics_show_what_waits_in_each_shops_inbox(client: TestClient, uow: UnitOfWork) -> None:
+    """Pushes are answered before they are processed: Prometheus sees the backlog and its age per shop."""
+    h.warehouse_with(client, {"LJ-50": 10})
+    h.shop(client, "YZ01", "youzan")
+    h.shop(client, "YZ02", "youzan")
+    accept(uow, "YZ01", youzan_order("E1", [("LJ-50", 1, "88.00")]))
+    accept(uow, "YZ01", youzan_order("E2", [("NOPE", 1, "88.00")]))
+    waiting = client.get("/metrics").text
+    assert 'teahub_channel_inbox_messages{shop="YZ01",state="received"} 2.0' in waiting
+    assert 'teahub_channel_inbox_messages{shop="YZ02",state="received"} 0.0' in waiting
+    age = float(waiting.split('teahub_channel_inbox_oldest_received_seconds{shop="YZ01"} ')[1].split()[0])
+    assert 0 <= age < 60
+    channels.drain(uow.session_factory)
+    done = client.get("/metrics").text
+    assert 'teahub_channel_inbox_messages{shop="YZ01",state="received"} 0.0' in done
+    assert 'teahub_channel_inbox_messages{shop="YZ01",state="processed"} 1.0' in done
+    assert 'teahub_channel_inbox_messages{shop="YZ01",state="failed"} 1.0' in done
+    assert 'teahub_channel_inbox_oldest_received_seconds{shop="YZ01"} 0.0' in done
+    assert 'teahub_channel_stock_failing{shop="YZ01"} 0.0' in done

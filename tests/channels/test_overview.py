@@ -44,8 +44,8 @@ def test_overview_shows_each_shops_pull_push_and_inbox(client: TestClient, uow: 
     assert one["push"]["skus"] == 2 and one["push"]["pending"] == 2 and one["push"]["failing"] == 1
     assert one["push"]["last_error"] == "HTTP 503 from the platform"
     assert one["push"]["last_error_at"] == failed_at and one["push"]["last_pushed_at"] is None
-    assert one["inbox"] == {"received": 0, "processed": 0, "failed": 1}
+    assert one["inbox"] == {"received": 0, "processed": 0, "failed": 1, "oldest_received_at": None}
     two = overview["YZ02"]
     assert two["pull"] is None and two["push"]["skus"] == 0 and two["push"]["last_error"] is None
-    assert two["inbox"] == {"received": 0, "processed": 0, "failed": 0}
+    assert two["inbox"] == {"received": 0, "processed": 0, "failed": 0, "oldest_received_at": None}
     assert inbox_totals(uow) == {"received": 0, "processed": 0, "failed": 1}

@@ -20,12 +20,13 @@ def _empty_push() -> dict[str, Any]:
 def shops_overview(uow: UnitOfWork) -> dict[str, dict[str, Any]]:
     """Per shop code: `pull` (modified_through, last_run_at, last_count, last_error; None before the first
     pull), `push` (mapped SKUs, pending and failing pushes, the last push, the newest error) and `inbox`
-    (messages per state)."""
+    (messages per state, and when the oldest still waiting to be processed came)."""
     with uow.reading():
         session = uow.session
         codes = dict(session.execute(select(Shop.id, Shop.code)).all())
         answer: dict[str, dict[str, Any]] = {
-            code: {"pull": None, "push": _empty_push(), "inbox": {"received": 0, "processed": 0, "failed": 0}}
+            code: {"pull": None, "push": _empty_push(),
+                   "inbox": {"received": 0, "processed": 0, "failed": 0, "oldest_received_at": None}}
             for code in codes.values()}
         for checkpoint in session.scalars(select(PullCheckpoint)):
             answer[codes[checkpoint.shop_id]]["pull"] = {
@@ -46,10 +47,12 @@ def shops_overview(uow: UnitOfWork) -> dict[str, dict[str, Any]]:
             push.update(pending=int(pending), failing=int(failing), last_pushed_at=pushed_at, last_error_at=error_at)
         for shop_id, error in _newest_errors(uow):
             answer[codes[shop_id]]["push"]["last_error"] = error
-        for shop_id, state, count in session.execute(
-                select(InboxMessage.shop_id, InboxMessage.state, func.count())
+        for shop_id, state, count, oldest in session.execute(
+                select(InboxMessage.shop_id, InboxMessage.state, func.count(), func.min(InboxMessage.received_at))
                 .group_by(InboxMessage.shop_id, InboxMessage.state)):
             answer[codes[shop_id]]["inbox"][state] = int(count)
+            if state == "received":
+                answer[codes[shop_id]]["inbox"]["oldest_received_at"] = oldest
         return answer
 
 

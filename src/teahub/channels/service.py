@@ -5,6 +5,7 @@ the shops, and reconciliation with them. The use cases live in the modules named
 from __future__ import annotations
 
 from teahub.channels.inbox import get_message, list_inbox
+from teahub.channels.metrics import collector as metrics_collector
 from teahub.channels.processing import (
     Outcome,
     accept_push,
@@ -30,7 +31,7 @@ from teahub.channels.stock import (
 
 __all__ = [
     "Outcome", "accept_push", "add_mapping", "create_shop", "delete_mapping", "drain", "get_message", "get_shop",
-    "list_inbox", "list_mappings", "list_shops", "process", "pull_all", "pull_shop", "push_due", "receive_order",
-    "receive_push", "reconcile_all", "reconcile_shop", "replay", "replay_failed", "resync_all", "resync_shop",
-    "shop_stock", "update_shop",
+    "list_inbox", "list_mappings", "list_shops", "metrics_collector", "process", "pull_all", "pull_shop",
+    "push_due", "receive_order", "receive_push", "reconcile_all", "reconcile_shop", "replay", "replay_failed",
+    "resync_all", "resync_shop", "shop_stock", "update_shop",
 ]

@@ -60,7 +60,10 @@ class SyncCollector(Collector):
         yield success
 
 
-def render(uow: UnitOfWork, *, broker: bool) -> bytes:
+def render(uow: UnitOfWork, *, broker: bool, more: tuple[Collector, ...] = ()) -> bytes:
+    """The sync metrics, and those of `more` collectors (other capabilities')."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SyncCollector(status(uow, broker=broker)))
+    for other in more:
+        registry.register(other)
     return generate_latest(registry)

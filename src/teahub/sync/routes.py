@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from teahub.api_params import PathId
 from teahub.auth.deps import CurrentPrincipal, Uow
 from teahub.pagination import cursor_int
 from teahub.sync import mappings, reconcile, service
@@ -115,7 +116,7 @@ def replay_all(principal: CurrentPrincipal, uow: Uow, target: str | None = None)
 
 
 @router.post("/sync/dead-letters/{dead_letter_id}/replay", response_model=ReplayOut, tags=["sync"])
-def replay_one(principal: CurrentPrincipal, uow: Uow, dead_letter_id: int) -> dict[str, Any]:
+def replay_one(principal: CurrentPrincipal, uow: Uow, dead_letter_id: PathId) -> dict[str, Any]:
     """Queue one dead letter for delivery again (nothing to do if it is resolved already)."""
     principal.require_role(*MANAGE)
     return service.replay_dead_letters(uow, dead_letter_id)
@@ -163,7 +164,10 @@ metrics_router = APIRouter()
 @metrics_router.get("/metrics", response_class=Response, tags=["sync"],
             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}})
 def metrics(principal: CurrentPrincipal, uow: Uow, request: Request) -> Response:
-    """Prometheus metrics of the relay and the sync targets (scrape with a bearer token of an admin,
-    integration or manager user)."""
+    """Prometheus metrics of the relay and the sync targets, and of the shops' inboxes and stock pushes (scrape
+    with a bearer token of an admin, integration or manager user)."""
+    from teahub.channels import service as channels
+
     principal.require_role(*LOOK)
-    return Response(service.metrics_text(uow, _broker(request)), media_type=CONTENT_TYPE_LATEST)
+    return Response(service.metrics_text(uow, _broker(request), (channels.metrics_collector(uow),)),
+                    media_type=CONTENT_TYPE_LATEST)

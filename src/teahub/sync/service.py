@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from prometheus_client.registry import Collector
+
 from teahub.db.uow import UnitOfWork, events_after
 from teahub.sync import deadletters, metrics, targets
 from teahub.sync import status as sync_status
@@ -45,5 +47,5 @@ def status(uow: UnitOfWork, broker: BrokerConfig | None) -> dict[str, Any]:
     return sync_status.status(uow, broker=broker is not None)
 
 
-def metrics_text(uow: UnitOfWork, broker: BrokerConfig | None) -> bytes:
-    return metrics.render(uow, broker=broker is not None)
+def metrics_text(uow: UnitOfWork, broker: BrokerConfig | None, more: tuple[Collector, ...] = ()) -> bytes:
+    return metrics.render(uow, broker=broker is not None, more=more)
