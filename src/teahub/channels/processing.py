@@ -342,7 +342,7 @@ def _drain_batch(uow: UnitOfWork, *, wait: bool) -> Drained | None:
         rows = list(session.scalars(select(InboxMessage).where(InboxMessage.state == "received")
                                     .order_by(InboxMessage.id).limit(BATCH).with_for_update(skip_locked=True)))
         shops = _shops_of(uow, rows)
-        rest = _apply_new_orders(uow, rows, shops, result, later)
+        rest = _apply_new_orders(uow, rows, shops, result)
         for row in rest:
             shop, connector = shops[row.shop_id]
             try:
@@ -381,7 +381,7 @@ def _shops_of(uow: UnitOfWork, rows: list[InboxMessage]) -> dict[int, tuple[Shop
 
 
 def _apply_new_orders(uow: UnitOfWork, rows: list[InboxMessage], shops: dict[int, tuple[ShopInfo, Connector]],
-                      result: Drained, later: list[int]) -> list[InboxMessage]:
+                      result: Drained) -> list[InboxMessage]:
     """The batch's first message of each order teahub has not seen yet, placed together per shop (the bulk of
     any burst); answers the other messages, to be applied one by one after them, in the order they came."""
     firsts: dict[tuple[int, str], tuple[InboxMessage, PlatformOrder]] = {}

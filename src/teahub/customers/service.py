@@ -241,19 +241,31 @@ def _attach_free(uow: UnitOfWork, owner_id: int, free: list[Pair]) -> Customer:
     return customer
 
 
+def _customer_row(uow: UnitOfWork, new: _NewCustomer, identities: tuple[Pair, ...] | list[Pair]) -> Customer:
+    now = uow.now()
+    return Customer(
+        name=new.name, kind=new.kind, tier=new.tier, status="active", version=1, created_at=now, updated_at=now,
+        **new.fields, identities=[_identity_row(None, kind, value, uow) for kind, value in identities],
+        contacts=[CustomerContact(**{k: v for k, v in ct.items() if k != "id"}) for ct in new.contacts],
+    )
+
+
+def _record_created(uow: UnitOfWork, customer: Customer) -> None:
+    """The created customer's event and audit entry: masked views only (erasure leaves no clear copy)."""
+    kept = rules.masked_view(customer_view(customer))
+    payload = events.CustomerCreated(customer_id=customer.id, customer=kept)
+    uow.record_event(events.CUSTOMER_CREATED, events.AGGREGATE, customer.id, payload.model_dump(mode="json"),
+                     version=customer.version)
+    uow.audit("customer.created", "customer", customer.id, None, kept)
+
+
 def _find_or_create(uow: UnitOfWork, new: _NewCustomer) -> tuple[Customer, bool]:
     for _ in range(_CREATE_ATTEMPTS):
         owners = _owners(uow, new.identities)
         owner = next((owners[p] for p in new.identities if p in owners), None)
         if owner is not None:
             return _attach_free(uow, owner, [p for p in new.identities if p not in owners]), False
-        now = uow.now()
-        customer = Customer(
-            name=new.name, kind=new.kind, tier=new.tier, status="active", version=1, created_at=now,
-            updated_at=now, **new.fields,
-            identities=[_identity_row(None, kind, value, uow) for kind, value in new.identities],
-            contacts=[CustomerContact(**{k: v for k, v in ct.items() if k != "id"}) for ct in new.contacts],
-        )
+        customer = _customer_row(uow, new, new.identities)
         try:
             with uow.session.begin_nested():
                 uow.session.add(customer)
@@ -262,11 +274,7 @@ def _find_or_create(uow: UnitOfWork, new: _NewCustomer) -> tuple[Customer, bool]
             if not new.identities:
                 raise
             continue  # another transaction took one of the identities first: answer its customer
-        kept = rules.masked_view(customer_view(customer))
-        payload = events.CustomerCreated(customer_id=customer.id, customer=kept)
-        uow.record_event(events.CUSTOMER_CREATED, events.AGGREGATE, customer.id,
-                         payload.model_dump(mode="json"), version=customer.version)
-        uow.audit("customer.created", "customer", customer.id, None, kept)
+        _record_created(uow, customer)
         return customer, True
     raise Conflict("the customer's identities kept changing while creating it; try again", field="identities")
 
@@ -363,13 +371,9 @@ def resolve_customers(uow: UnitOfWork, refs: list[dict[str, Any]]) -> list[Custo
                 continue  # one by one below: a customer to attach identities to, or none to find it by
             customer = next((made[p] for p in new.identities if p in made), None)
             if customer is None:
-                now = uow.now()
-                customer = Customer(name=new.name, kind=new.kind, tier=new.tier, status="active", version=1,
-                                    created_at=now, updated_at=now, **new.fields, identities=[],
-                                    contacts=[CustomerContact(**{k: v for k, v in ct.items() if k != "id"})
-                                              for ct in new.contacts])
+                customer = _customer_row(uow, new, [])
                 created.append(customer)
-            for pair in new.identities:
+            for pair in new.identities:  # a later ref of the same buyer adds what it knows more
                 if pair not in made:
                     made[pair] = customer
                     customer.identities.append(_identity_row(None, *pair, uow))
@@ -380,11 +384,7 @@ def resolve_customers(uow: UnitOfWork, refs: list[dict[str, Any]]) -> list[Custo
         except IntegrityError:
             made, created = {}, []  # another transaction took an identity first: one by one instead
         for customer in created:
-            kept = rules.masked_view(customer_view(customer))
-            uow.record_event(events.CUSTOMER_CREATED, events.AGGREGATE, customer.id,
-                             events.CustomerCreated(customer_id=customer.id, customer=kept).model_dump(mode="json"),
-                             version=customer.version)
-            uow.audit("customer.created", "customer", customer.id, None, kept)
+            _record_created(uow, customer)
         for i, new in news.items():
             customer = next((made[p] for p in new.identities if p in made), None)
             if customer is not None:
