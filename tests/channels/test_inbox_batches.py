@@ -7,8 +7,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 
 from teahub.auth.models import AuditEntry
 from teahub.channels import processing
@@ -254,3 +255,23 @@ def test_metrics_show_what_waits_in_each_shops_inbox(client: TestClient, uow: Un
     assert 'teahub_channel_inbox_messages{shop="YZ01",state="failed"} 1.0' in done
     assert 'teahub_channel_inbox_oldest_received_seconds{shop="YZ01"} 0.0' in done
     assert 'teahub_channel_stock_failing{shop="YZ01"} 0.0' in done
+
+
+def test_one_drainer_per_schema_on_postgresql(client: TestClient, uow: UnitOfWork, engine: Engine) -> None:
+    """While another drainer of this teahub holds the batch lock, a drainer leaves the messages to it; a teahub
+    in another schema of the same database does not hold them up."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serializes writers; there is no drain lock to share")
+    h.warehouse_with(client, {"LJ-50": 10})
+    h.shop(client, "YZ01", "youzan")
+    accept(uow, "YZ01", youzan_order("E1", [("LJ-50", 1, "88.00")]))
+    lock = "select pg_advisory_xact_lock(:key, hashtext(:schema))"
+    with engine.connect() as other:
+        ours = other.scalar(text("select current_schema()"))
+        other.rollback()
+        with other.begin():
+            other.execute(text(lock), {"key": processing._DRAIN_LOCK_KEY, "schema": ours})
+            assert channels.drain(uow.session_factory).as_dict() == {"processed": 0, "failed": 0, "busy": True}
+        with other.begin():
+            other.execute(text(lock), {"key": processing._DRAIN_LOCK_KEY, "schema": f"{ours}_elsewhere"})
+            assert channels.drain(uow.session_factory).as_dict() == {"processed": 1, "failed": 0, "busy": False}

@@ -274,7 +274,7 @@ def _failed(row: InboxMessage, error: DomainError) -> None:
 
 # -- processing in batches -------------------------------------------------------------------------
 BATCH = 100
-# Only one batch is processed at a time per database: batches lock stock rows of many SKUs, in no set order.
+# Only one batch is processed at a time per database (schema): batches lock stock rows of many SKUs.
 _DRAIN_LOCK_KEY = 0x7EA_1B0C
 _draining: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
 _draining_guard = threading.Lock()
@@ -335,9 +335,11 @@ def _drain_batch(uow: UnitOfWork, *, wait: bool) -> Drained | None:
     with uow:
         session = uow.session
         if session.get_bind().dialect.name == "postgresql":
+            # Keyed by schema too: teahubs sharing a database in their own schemas do not wait for each other.
+            key = (_DRAIN_LOCK_KEY, func.hashtext(func.current_schema()))
             if wait:
-                session.execute(select(func.pg_advisory_xact_lock(_DRAIN_LOCK_KEY)))
-            elif not session.scalar(select(func.pg_try_advisory_xact_lock(_DRAIN_LOCK_KEY))):
+                session.execute(select(func.pg_advisory_xact_lock(*key)))
+            elif not session.scalar(select(func.pg_try_advisory_xact_lock(*key))):
                 return None
         rows = list(session.scalars(select(InboxMessage).where(InboxMessage.state == "received")
                                     .order_by(InboxMessage.id).limit(BATCH).with_for_update(skip_locked=True)))
