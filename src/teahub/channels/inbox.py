@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from teahub.channels.models import InboxMessage, Shop
 from teahub.channels.shops import ShopInfo, find_shop
 from teahub.db.uow import UnitOfWork
-from teahub.errors import NotFound
+from teahub.errors import DomainError, NotFound
 
 
 def document_key(body: bytes) -> str:
@@ -58,29 +58,39 @@ def store(uow: UnitOfWork, shop: ShopInfo, *, source: str, kind: str, payload: s
 
 @dataclass(frozen=True)
 class Incoming:
-    """One message of a push, as it will be stored."""
+    """One message of a push, as it will be stored (`failure`: stored as failed, with why)."""
 
+    shop_id: int
     payload: str
     dedupe_key: str
     message_id: str | None = None
     topic: str | None = None
     external_id: str | None = None
+    failure: DomainError | None = None
 
 
-def store_many(uow: UnitOfWork, shop: ShopInfo, messages: list[Incoming], *, source: str = "webhook",
-               kind: str = "push") -> None:
-    """Store a push's messages in one statement and commit; a message stored before (same key) is left as it
-    was. Processing comes after, in batches (`processing.drain`)."""
-    if not messages:
+def store_many(uow: UnitOfWork, messages: list[Incoming], *, source: str = "webhook", kind: str = "push") -> None:
+    """Store messages (of one push or of many, of any shops) in one statement and commit; a message stored before
+    (same shop and key), or twice among them, is stored once, as it came first. Processing comes after, in
+    batches (`processing.drain`)."""
+    firsts: dict[tuple[int, str], Incoming] = {}
+    for message in messages:
+        firsts.setdefault((message.shop_id, message.dedupe_key[:160]), message)
+    if not firsts:
         return
     with uow:
         dialect = uow.session.get_bind().dialect.name
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(InboxMessage)
+        table = InboxMessage.__table__
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
         now = uow.now()
-        rows = [{"shop_id": shop.id, "source": source, "kind": kind, "dedupe_key": m.dedupe_key[:160],
+        rows = [{"shop_id": m.shop_id, "source": source, "kind": kind, "dedupe_key": key,
                  "message_id": (m.message_id or "")[:128] or None, "topic": (m.topic or "")[:64] or None,
-                 "external_id": (m.external_id or "")[:64] or None, "payload": m.payload, "state": "received",
-                 "attempts": 0, "received_at": now} for m in messages]
+                 "external_id": (m.external_id or "")[:64] or None, "payload": m.payload,
+                 "state": "received" if m.failure is None else "failed",
+                 "reason": m.failure.detail[:4000] if m.failure else None,
+                 "field": (m.failure.field or "")[:200] or None if m.failure else None,
+                 "attempts": 0 if m.failure is None else 1, "received_at": now}
+                for (_shop, key), m in firsts.items()]
         uow.session.execute(insert.on_conflict_do_nothing(index_elements=["shop_id", "dedupe_key"]), rows)
         uow.commit()
 

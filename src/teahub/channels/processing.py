@@ -30,7 +30,7 @@ from teahub.channels.client import PlatformClient
 from teahub.channels.connectors import connector_for
 from teahub.channels.connectors.base import Connector, PlatformOrder, loads
 from teahub.channels.models import InboxMessage, Shop
-from teahub.channels.shops import ShopInfo, find_shop_info, get_shop_info, shop_info
+from teahub.channels.shops import ShopInfo, get_shop_info, shop_info
 from teahub.db.uow import UnitOfWork
 from teahub.errors import DomainError, NotFound, Unauthorized, ValidationFailed
 from teahub.inventory import service as inventory
@@ -83,53 +83,58 @@ def receive_push(uow: UnitOfWork, shop_code: str, body: bytes, headers: Mapping[
 def accept_push(uow: UnitOfWork, shop_code: str, body: bytes, headers: Mapping[str, str],
                 query: Mapping[str, str]) -> dict[str, Any]:
     """A push in the platform's own format: its signature checked over the raw bytes (401 when wrong, nothing
-    stored), its messages stored, all in one transaction; answers the platform's own acknowledgement. The
-    messages are processed afterwards (`drain`), so a burst is acknowledged as fast as it can be stored."""
-    with uow:
-        try:
-            shop = find_shop_info(uow, shop_code)
-        except NotFound:
-            raise Unauthorized("no such shop, or a wrong signature", field="sign") from None
-        connector = connector_for(shop.platform)
-        if not shop.active or not connector.verify_push(shop.secrets, body, headers, query):
-            raise Unauthorized("the push signature does not match this shop's secret", field="sign")
-        try:
-            messages = connector.split_push(body)
-        except (DomainError, AttributeError, TypeError) as exc:
-            unreadable = exc if isinstance(exc, DomainError) else _unreadable(exc)
-        else:
-            _store_push(uow, shop, connector, body, messages)
-            uow.commit()
-            return connector.push_ack()
-    # Signed by the platform but unreadable: kept, failed, for a person (or a fixed connector) to replay.
-    inbox_id, _new = inbox.store(uow, shop, source="webhook", kind="push", payload=_text(body),
-                                 dedupe_key=inbox.document_key(body).replace("order:", "push:body:"))
-    _mark_failed(uow, inbox_id, unreadable)
-    return connector.push_ack()
+    stored), its messages stored in one transaction; answers the platform's own acknowledgement. The messages
+    are processed afterwards (`drain`), so a burst is acknowledged as fast as it can be stored."""
+    try:
+        shop: ShopInfo | None = get_shop_info(uow, shop_code)
+    except NotFound:
+        shop = None
+    push = check_push(shop, body, headers, query)
+    store_pushes(uow, [push])
+    return push.ack
 
 
-def _store_push(uow: UnitOfWork, shop: ShopInfo, connector: Connector, body: bytes,
-                messages: list[dict[str, Any]]) -> None:
-    """The push's messages stored in the caller's transaction, each under its message id (or its content)."""
+@dataclass(frozen=True)
+class CheckedPush:
+    """A push whose signature holds, read into the inbox messages it makes, with the platform's answer."""
+
+    messages: list[inbox.Incoming]
+    ack: dict[str, Any]
+
+
+def check_push(shop: ShopInfo | None, body: bytes, headers: Mapping[str, str],
+               query: Mapping[str, str]) -> CheckedPush:
+    """Signature first (no shop, an inactive one or a wrong signature: 401); then each message under its
+    message id (or its content). A signed push teahub cannot read is kept whole, failed, for a person (or a
+    fixed connector) to replay. Touches no database."""
+    if shop is None:
+        raise Unauthorized("no such shop, or a wrong signature", field="sign")
+    connector = connector_for(shop.platform)
+    if not shop.active or not connector.verify_push(shop.secrets, body, headers, query):
+        raise Unauthorized("the push signature does not match this shop's secret", field="sign")
+    try:
+        messages = connector.split_push(body)
+    except (DomainError, AttributeError, TypeError) as exc:
+        unreadable = exc if isinstance(exc, DomainError) else _unreadable(exc)
+        key = inbox.document_key(body).replace("order:", "push:body:")
+        return CheckedPush([inbox.Incoming(shop.id, _text(body), key, failure=unreadable)], connector.push_ack())
     whole_body = len(messages) == 1 and messages[0] == loads(body)  # kept byte for byte when it is the message
     incoming = []
     for message in messages:
         payload = _text(body) if whole_body else json.dumps(message, ensure_ascii=False, default=str)
         try:
             read = connector.read_push(message)
-            incoming.append(inbox.Incoming(payload, f"push:{read.message_id}", read.message_id, read.topic,
-                                           read.external_id))
+            incoming.append(inbox.Incoming(shop.id, payload, f"push:{read.message_id}", read.message_id,
+                                           read.topic, read.external_id))
         except (DomainError, AttributeError, TypeError, KeyError, ValueError):
             key = inbox.document_key(payload.encode()).replace("order:", "push:body:")
-            incoming.append(inbox.Incoming(payload, key))
-    inbox.store_many(uow, shop, _first_of_each_key(incoming))
+            incoming.append(inbox.Incoming(shop.id, payload, key))
+    return CheckedPush(incoming, connector.push_ack())
 
 
-def _first_of_each_key(messages: list[inbox.Incoming]) -> list[inbox.Incoming]:
-    seen: dict[str, inbox.Incoming] = {}
-    for message in messages:
-        seen.setdefault(message.dedupe_key[:160], message)
-    return list(seen.values())
+def store_pushes(uow: UnitOfWork, pushes: list[CheckedPush]) -> None:
+    """Checked pushes (of any shops) stored together, in one transaction."""
+    inbox.store_many(uow, [message for push in pushes for message in push.messages])
 
 
 def _text(body: bytes) -> str:
@@ -296,10 +301,15 @@ class Drained:
         return {"processed": self.processed, "failed": self.failed, "busy": self.busy}
 
 
-def drain(factory: sessionmaker[Session], *, wait: bool = False, budget: int | None = None) -> Drained:
+def drain(factory: sessionmaker[Session], *, wait: bool = False, standby: bool = False,
+          budget: int | None = None) -> Drained:
     """Process received messages, oldest first, a batch per transaction (one failing message is undone alone
     and kept as failed), until none is left or another drainer holds them (`wait`: until it lets go). A
-    drainer looks again after letting go, so a message stored while it was busy is never left waiting."""
+    drainer looks again after letting go, so a message stored while it was busy is never left waiting.
+
+    `standby` (what each push starts): at once when this process has a drainer already; otherwise wait for
+    the database's drainer, in another process, to let go between two batches. The pushes of a busy server
+    then cost nothing more than a look at the process's own lock."""
     total = Drained()
     lock = _drain_lock(factory)
     while budget is None or total.processed + total.failed < budget:
@@ -308,7 +318,7 @@ def drain(factory: sessionmaker[Session], *, wait: bool = False, budget: int | N
             return total
         try:
             while budget is None or total.processed + total.failed < budget:
-                batch = _drain_batch(UnitOfWork(factory, actor="channels:inbox"), wait=wait)
+                batch = _drain_batch(UnitOfWork(factory, actor="channels:inbox"), wait=wait or standby)
                 if batch is None:
                     total.busy = True
                     return total

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from teahub.api_params import Limit, PathId
 from teahub.auth.deps import CurrentPrincipal, Uow, session_factory
-from teahub.channels import service
+from teahub.channels import intake, service
 from teahub.channels.schemas import (
     InboxMessageDetail,
     InboxMessageOut,
@@ -27,7 +27,6 @@ from teahub.channels.schemas import (
     SkuMappingIn,
     SkuMappingOut,
 )
-from teahub.db.uow import UnitOfWork
 from teahub.errors import ValidationFailed
 from teahub.pagination import Page, cursor_int, page
 from teahub.sales.schemas import OrderOut
@@ -152,9 +151,9 @@ async def webhook(shop: ShopCode, request: Request, background: BackgroundTasks)
     right after, in batches (a burst is acknowledged as fast as it can be stored)."""
     body = await request.body()
     factory = session_factory(request)
-    ack = await run_in_threadpool(service.accept_push, UnitOfWork(factory, actor=f"channel:{shop}"), shop, body,
-                                  dict(request.headers), dict(request.query_params))
-    background.add_task(service.drain, factory)
+    ack = await intake.accept(factory, shop, body, dict(request.headers), dict(request.query_params),
+                              actor=f"channel:{shop}")
+    background.add_task(service.drain, factory, standby=True)
     return ack
 
 

@@ -3,6 +3,8 @@ never answered back."""
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +68,33 @@ def shop_info(shop: Shop, location: str) -> ShopInfo:
 def get_shop_info(uow: UnitOfWork, code: str) -> ShopInfo:
     with uow.reading():
         return find_shop_info(uow, code)
+
+
+# Every push looks its shop up; shops change rarely. Each process keeps what it read for a moment: a change made
+# through this process applies at once, one made through another within RECENT_SECONDS.
+RECENT_SECONDS = 2.0
+_recent: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, ShopInfo]]] = weakref.WeakKeyDictionary()
+
+
+def recent_shop_info(uow: UnitOfWork, code: str) -> ShopInfo | None:
+    """The shop as this process read it less than RECENT_SECONDS ago, if it did (no database)."""
+    found = _recent.get(_bind(uow), {}).get(code)
+    return found[1] if found is not None and found[0] > time.monotonic() else None
+
+
+def read_shop_info(uow: UnitOfWork, code: str) -> ShopInfo:
+    """The shop read now (NotFound when there is none), remembered for `recent_shop_info`."""
+    info = get_shop_info(uow, code)
+    _recent.setdefault(_bind(uow), {})[code] = (time.monotonic() + RECENT_SECONDS, info)
+    return info
+
+
+def forget_recent(uow: UnitOfWork) -> None:
+    _recent.pop(_bind(uow), None)
+
+
+def _bind(uow: UnitOfWork) -> Any:
+    return uow.session_factory.kw["bind"]
 
 
 def find_shop_info(uow: UnitOfWork, code: str) -> ShopInfo:

@@ -328,7 +328,8 @@ def update_shop(uow: UnitOfWork, code: str, patch: ShopPatch) -> dict[str, Any]:
         if shows_other_figures and view["active"]:
             mark_shop(uow, shops.find_shop(uow, code).id, force=False)
         uow.commit()
-        return view
+    shops.forget_recent(uow)  # its pushes are checked against the new secret at once
+    return view
 
 
 # -- SKU mappings with their item id --------------------------------------------------------------
