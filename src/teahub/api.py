@@ -201,9 +201,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from teahub.sync.routes import metrics_router
     from teahub.sync.routes import router as sync_router
 
-    for router in (auth_router, catalog_router, inventory_router, customers_router, sales_router,
+    # Routes are matched one after the other (tens of microseconds per router passed): the busiest first, the
+    # platforms' pushes and the stores' sales.
+    for router in (channels_router, sales_router, auth_router, catalog_router, inventory_router, customers_router,
                    sync_router, analytics_router, loyalty_router, pipeline_router, aftersales_router,
-                   campaigns_router, care_router, channels_router, worker_router):
+                   campaigns_router, care_router, worker_router):
         app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES,
                            dependencies=[Depends(refuse_nul_characters)])
 

@@ -291,6 +291,11 @@ def _drain_lock(factory: sessionmaker[Session]) -> threading.Lock:
         return _draining.setdefault(bind, threading.Lock())
 
 
+def draining(factory: sessionmaker[Session]) -> bool:
+    """Whether this process has a drainer at work (or waiting for the database's) already."""
+    return _drain_lock(factory).locked()
+
+
 @dataclass
 class Drained:
     processed: int = 0

@@ -41,6 +41,21 @@ OBJECT_BODY = {"requestBody": {"required": True, "content": {"application/json":
     "type": "object", "description": "exactly as the platform sends it"}}}}}
 
 
+# -- platform pushes (first: the busiest route, matched before the others) ---------------------------
+@router.post("/channels/{shop}/webhook", response_model=dict[str, Any], openapi_extra=OBJECT_BODY)
+async def webhook(shop: ShopCode, request: Request, background: BackgroundTasks) -> Any:
+    """A platform's push, in its own format and signing (over the raw body); 401 when the signature is wrong.
+    The answer, the platform's own acknowledgement, comes once every message is stored; they are processed
+    right after, in batches (a burst is acknowledged as fast as it can be stored)."""
+    body = await request.body()
+    factory = session_factory(request)
+    ack = await intake.accept(factory, shop, body, dict(request.headers), dict(request.query_params),
+                              actor=f"channel:{shop}")
+    if not service.draining(factory):  # else the one at work takes this push too
+        background.add_task(service.drain, factory, standby=True)
+    return ack
+
+
 # -- shops ----------------------------------------------------------------------------------------
 @router.post("/shops", response_model=ShopOut, status_code=201)
 def create_shop(body: ShopIn, principal: CurrentPrincipal, uow: Uow) -> dict[str, Any]:
@@ -142,19 +157,6 @@ async def receive_order(shop: ShopCode, request: Request, response: Response, pr
     if outcome.created:
         response.status_code = 201
     return outcome.order
-
-
-@router.post("/channels/{shop}/webhook", response_model=dict[str, Any], openapi_extra=OBJECT_BODY)
-async def webhook(shop: ShopCode, request: Request, background: BackgroundTasks) -> Any:
-    """A platform's push, in its own format and signing (over the raw body); 401 when the signature is wrong.
-    The answer, the platform's own acknowledgement, comes once every message is stored; they are processed
-    right after, in batches (a burst is acknowledged as fast as it can be stored)."""
-    body = await request.body()
-    factory = session_factory(request)
-    ack = await intake.accept(factory, shop, body, dict(request.headers), dict(request.query_params),
-                              actor=f"channel:{shop}")
-    background.add_task(service.drain, factory, standby=True)
-    return ack
 
 
 @router.post("/channels/{shop}/pull", response_model=PullOut)

@@ -10,6 +10,7 @@ from teahub.channels.processing import (
     Outcome,
     accept_push,
     drain,
+    draining,
     process,
     receive_order,
     receive_push,
@@ -30,7 +31,8 @@ from teahub.channels.stock import (
 )
 
 __all__ = [
-    "Outcome", "accept_push", "add_mapping", "create_shop", "delete_mapping", "drain", "get_message", "get_shop",
+    "Outcome", "accept_push", "add_mapping", "create_shop", "delete_mapping", "drain", "draining", "get_message",
+    "get_shop",
     "list_inbox", "list_mappings", "list_shops", "metrics_collector", "process", "pull_all", "pull_shop",
     "push_due", "receive_order", "receive_push", "reconcile_all", "reconcile_shop", "replay", "replay_failed",
     "resync_all", "resync_shop", "shop_stock", "update_shop",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from teahub.db.base import utcnow
 from teahub.db.engine import WRITE_OPTION
+from teahub.db.ids import assign_ids
 from teahub.db.outbox import OutboxEvent
 
 # Same statement on SQLite (3.35+) and PostgreSQL: advance a per-aggregate counter atomically.
@@ -116,6 +117,7 @@ class UnitOfWork:
         if self._depth > 1:
             # The outermost caller commits; what this step changed is written now so the next step
             # (which may reload rows) sees it.
+            assign_ids(self.session)
             self.session.flush()
             return
         if self._events:
@@ -131,6 +133,7 @@ class UnitOfWork:
 
             self.session.execute(insert(AuditEntry), self._audits)
             self._audits = []
+        assign_ids(self.session)
         self.session.commit()
         self._committed = True
         callbacks, self._after_commit = self._after_commit, []

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from teahub.catalog import service as catalog
 from teahub.catalog.rules import ProductInfo, line_amount, price_for
+from teahub.db.ids import assign_ids
 from teahub.db.uow import UnitOfWork
 from teahub.errors import CreditLimitExceeded, DomainError, ValidationFailed
 from teahub.inventory import service as inventory
@@ -288,6 +289,7 @@ def place_new_orders(uow: UnitOfWork, orders: list[OrderIn], *, caller: str = "s
             attach_picks(plan.order, picks, state="reserved")
             placed.append((i, plan))
         uow.session.add_all([plan.order for _, plan in placed])
+        assign_ids(uow.session)
         uow.session.flush()
         for i, plan in placed:
             answers[i] = (_record_created(uow, plan), 201)
