@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import Any
 
@@ -19,17 +20,16 @@ def assign_ids(session: Session) -> None:
     of placeholders psycopg parses in Python every time. Elsewhere (SQLite) nothing changes."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    waiting: defaultdict[Any, list[Any]] = defaultdict(list)
-    # In the order they were added: ids keep following the order rows were made in.
-    for obj in sorted(session.new, key=lambda o: inspect(o).insert_order or 0):
-        mapper = inspect(obj).mapper
-        key = mapper.primary_key
-        if len(key) == 1 and key[0].autoincrement in (True, "auto") and key[0].name == "id" \
-                and getattr(obj, "id", None) is None and _integer(key[0]):
-            waiting[mapper.local_table].append(obj)
-    for table, objects in waiting.items():
-        if len(objects) < MANY:
+    waiting: defaultdict[Any, list[tuple[int, Any]]] = defaultdict(list)
+    for obj in session.new:
+        table = _sequenced_table(type(obj))
+        if table is not None and obj.id is None:
+            waiting[table].append((inspect(obj).insert_order or 0, obj))
+    for table, made in waiting.items():
+        if len(made) < MANY:
             continue
+        # In the order they were added: ids keep following the order rows were made in.
+        objects = [obj for _, obj in sorted(made, key=lambda pair: pair[0])]
         sequence = func.pg_get_serial_sequence(table.fullname, "id")
         ids = list(session.scalars(select(func.nextval(sequence))
                                    .select_from(func.generate_series(1, len(objects)))))
@@ -37,6 +37,16 @@ def assign_ids(session: Session) -> None:
             continue  # no sequence behind this id: the database gives it at insert, as usual
         for obj, new_id in zip(objects, ids, strict=True):
             obj.id = new_id
+
+
+@functools.cache
+def _sequenced_table(cls: type) -> Any:
+    """The table of a mapped class whose single primary key is an integer `id` the database numbers, or None."""
+    mapper = inspect(cls)
+    key = mapper.primary_key
+    if len(key) == 1 and key[0].name == "id" and key[0].autoincrement in (True, "auto") and _integer(key[0]):
+        return mapper.local_table
+    return None
 
 
 def _integer(column: Any) -> bool:

@@ -290,7 +290,9 @@ def place_new_orders(uow: UnitOfWork, orders: list[OrderIn], *, caller: str = "s
             placed.append((i, plan))
         uow.session.add_all([plan.order for _, plan in placed])
         assign_ids(uow.session)
-        uow.session.flush()
+        if any(getattr(row, "id", 0) is None for row in uow.session.new):
+            uow.session.flush()  # the records below name the new rows by id: the database gives them here
+        # (with ids given up front, the orders are written once, as they end up, when the batch commits)
         for i, plan in placed:
             answers[i] = (_record_created(uow, plan), 201)
         uow.commit()

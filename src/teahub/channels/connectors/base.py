@@ -273,8 +273,11 @@ def beijing(value: Any, where: str) -> datetime | None:
     """A `yyyy-MM-dd HH:mm:ss` Beijing time (the platforms' local time) as aware UTC; empty is None."""
     if value is None or value == "":
         return None
+    text = str(value).strip()
     try:
-        local = datetime.strptime(str(value).strip(), "%Y-%m-%d %H:%M:%S")
+        if len(text) != 19 or text[10] != " ":
+            raise ValueError(text)
+        local = datetime.fromisoformat(text)  # that shape only; much faster than strptime
     except ValueError:
         raise ValidationFailed(f"{value!r} is not a time like 2026-11-11 00:00:05", field=where) from None
     return local.replace(tzinfo=BEIJING).astimezone(UTC)
