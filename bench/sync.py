@@ -269,12 +269,12 @@ def inbound(postgres_url: str, orders: int, threads: int, skus: int, workers: in
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         folder = Path(tempfile.mkdtemp(prefix="teahub-bench-"))
-        env = {**os.environ, "TEAHUB_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-               "TEAHUB_LOG_LEVEL": "warning"}
+        env = {**os.environ, "TEAHUB_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
         teahub = [sys.executable, "-c", "from teahub.cli import app; app()"]
+        # Without the per-request access log, as behind a proxy that logs requests already.
         server = subprocess.Popen([*teahub, "serve", "--port", str(port), "--workers", str(workers),
-                                   "--no-background"], env=env, cwd=folder, stdout=subprocess.DEVNULL,
-                                  stderr=(folder / "server.log").open("wb"))
+                                   "--no-background", "--no-access-log"], env=env, cwd=folder,
+                                  stdout=subprocess.DEVNULL, stderr=(folder / "server.log").open("wb"))
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:

@@ -155,6 +155,9 @@ def serve(
         "--background/--no-background",
         help="also run the background worker (schedules, reactions to events) in this process; turn it off "
              "when `teahub worker run` runs separately")] = True,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log/--no-access-log",
+        help="a line per request on standard output; turn it off behind a proxy that logs requests already")] = True,
 ) -> None:
     """Serve the API and web UI with uvicorn."""
     import os
@@ -163,7 +166,7 @@ def serve(
 
     # The setting reaches uvicorn's worker processes through their environment.
     os.environ["TEAHUB_EMBEDDED_WORKER"] = "1" if background else "0"
-    uvicorn.run("teahub.asgi:app", host=host, port=port, workers=workers, reload=reload)
+    uvicorn.run("teahub.asgi:app", host=host, port=port, workers=workers, reload=reload, access_log=access_log)
 
 
 # -- users and tokens -----------------------------------------------------------------------------

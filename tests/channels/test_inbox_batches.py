@@ -196,6 +196,23 @@ def test_the_webhook_answers_once_stored_and_the_order_follows(client: TestClien
     assert len(h.inbox(client, "YZ01")) == 1 and len(h.orders(client, "youzan")) == 1
 
 
+def test_pushes_are_kept_sealed_and_whole(client: TestClient, uow: UnitOfWork, engine: Engine) -> None:
+    """A push holds a buyer's address: stored sealed (not readable in the database), answered back whole."""
+    h.warehouse_with(client, {"LJ-50": 10})
+    h.shop(client, "YZ01", "youzan")
+    data = youzan_order("E7", [("LJ-50", 1, "88.00")], buyer="yz-sealed")
+    data["full_order_info"]["address_info"]["delivery_address"] = "龙井路 88 号 茶园小筑"
+    body = h.youzan_body(data, msg_id="m-sealed")
+    f.ok(client.post("/api/v1/channels/YZ01/webhook", content=body, headers={"content-type": "application/json"}))
+    with engine.connect() as conn:
+        [raw] = conn.execute(text("select payload from channel_inbox")).scalars().all()
+    assert raw.startswith("s1:") and "m-sealed" not in raw and "yz-sealed" not in raw and "88.00" not in raw
+    [message] = h.inbox(client, "YZ01")
+    assert (message["message_id"], message["external_id"], message["state"]) == ("m-sealed", "E7", "processed")
+    stored = f.ok(client.get(f"/api/v1/inbox/{message['id']}"))
+    assert stored["payload"].encode() == body
+
+
 def test_drainers_running_at_once_process_each_message_once(client: TestClient, uow: UnitOfWork) -> None:
     h.warehouse_with(client, {"LJ-50": 1000})
     h.shop(client, "YZ01", "youzan")

@@ -95,3 +95,22 @@ def test_push_with_a_wrong_sign_is_refused(client: TestClient) -> None:
     assert answer.status_code == 401
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert h.inbox(client, "YZ01") == []
+
+
+def test_a_push_is_named_from_its_envelope_as_reading_it_whole_names_it() -> None:
+    """Pushes are stored under their message id, topic and order id before processing; Youzan's are read from the
+    envelope without decoding the order inside, and must be exactly what reading the whole push gives."""
+    from teahub.channels.connectors import connector_for
+    from teahub.channels.connectors.base import PushKeys, push_keys
+
+    youzan = connector_for("youzan")
+    document = json.loads(h.real(VIRTUAL))
+    whole = json.loads(h.youzan_body(document, msg_type="trade_TradeClose", version=7, msg_id="m-1"))
+    no_msg_id = {**whole, "msg_id": ""}
+    no_order_id = {k: v for k, v in whole.items() if k != "id"}
+    not_a_trade = {**whole, "type": "item_ItemUpdate"}
+    for message in (whole, no_msg_id, no_order_id, not_a_trade):
+        read = youzan.read_push(message)
+        assert push_keys(youzan, message) == PushKeys(read.message_id, read.topic, read.external_id)
+    assert push_keys(youzan, whole) == PushKeys("m-1", "trade_TradeClose", document["full_order_info"][
+        "order_info"]["tid"])

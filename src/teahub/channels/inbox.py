@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from teahub.channels.models import InboxMessage, Shop
 from teahub.channels.shops import ShopInfo, find_shop
+from teahub.db.bulk import insert_ignoring_conflicts
 from teahub.db.uow import UnitOfWork
 from teahub.errors import DomainError, NotFound
 
@@ -79,9 +79,6 @@ def store_many(uow: UnitOfWork, messages: list[Incoming], *, source: str = "webh
     if not firsts:
         return
     with uow:
-        dialect = uow.session.get_bind().dialect.name
-        table = InboxMessage.__table__
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
         now = uow.now()
         rows = [{"shop_id": m.shop_id, "source": source, "kind": kind, "dedupe_key": key,
                  "message_id": (m.message_id or "")[:128] or None, "topic": (m.topic or "")[:64] or None,
@@ -91,8 +88,12 @@ def store_many(uow: UnitOfWork, messages: list[Incoming], *, source: str = "webh
                  "field": (m.failure.field or "")[:200] or None if m.failure else None,
                  "attempts": 0 if m.failure is None else 1, "received_at": now}
                 for (_shop, key), m in firsts.items()]
-        uow.session.execute(insert.on_conflict_do_nothing(index_elements=["shop_id", "dedupe_key"]), rows)
+        insert_ignoring_conflicts(uow.session, InboxMessage.__table__, _STORED, rows, ("shop_id", "dedupe_key"))
         uow.commit()
+
+
+_STORED = ("shop_id", "source", "kind", "dedupe_key", "message_id", "topic", "external_id", "payload", "state",
+           "reason", "field", "attempts", "received_at")
 
 
 def message_view(row: InboxMessage, shop_code: str, *, payload: bool = False) -> dict[str, Any]:

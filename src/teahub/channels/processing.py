@@ -28,7 +28,7 @@ from teahub.channels.applying import (
 )
 from teahub.channels.client import PlatformClient
 from teahub.channels.connectors import connector_for
-from teahub.channels.connectors.base import Connector, PlatformOrder, loads
+from teahub.channels.connectors.base import Connector, PlatformOrder, loads, push_keys
 from teahub.channels.models import InboxMessage, Shop
 from teahub.channels.shops import ShopInfo, get_shop_info, shop_info
 from teahub.db.uow import UnitOfWork
@@ -123,9 +123,9 @@ def check_push(shop: ShopInfo | None, body: bytes, headers: Mapping[str, str],
     for message in messages:
         payload = _text(body) if whole_body else json.dumps(message, ensure_ascii=False, default=str)
         try:
-            read = connector.read_push(message)
-            incoming.append(inbox.Incoming(shop.id, payload, f"push:{read.message_id}", read.message_id,
-                                           read.topic, read.external_id))
+            keys = push_keys(connector, message)
+            incoming.append(inbox.Incoming(shop.id, payload, f"push:{keys.message_id}", keys.message_id,
+                                           keys.topic, keys.external_id))
         except (DomainError, AttributeError, TypeError, KeyError, ValueError):
             key = inbox.document_key(payload.encode()).replace("order:", "push:body:")
             incoming.append(inbox.Incoming(shop.id, payload, key))

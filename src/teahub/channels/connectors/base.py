@@ -203,6 +203,34 @@ class Connector(Protocol):
         ...
 
 
+# -- naming a push message without reading all of it -----------------------------------------------
+@dataclass(frozen=True)
+class PushKeys:
+    """What a push message is stored under: its message id, topic and order id."""
+
+    message_id: str
+    topic: str
+    external_id: str | None
+
+
+@runtime_checkable
+class CheapPushKeys(Protocol):
+    """A connector that can name a push message from its envelope alone (Youzan's order is URL-encoded JSON
+    inside the message: decoding it is left to processing)."""
+
+    def push_keys(self, message: Mapping[str, Any]) -> PushKeys:
+        """The same keys `read_push` gives the message."""
+        ...
+
+
+def push_keys(connector: Connector, message: Mapping[str, Any]) -> PushKeys:
+    """What a push message is stored under, as cheaply as its connector can tell."""
+    if isinstance(connector, CheapPushKeys):
+        return connector.push_keys(message)
+    read = connector.read_push(message)
+    return PushKeys(read.message_id, read.topic, read.external_id)
+
+
 # -- several stock updates at once ----------------------------------------------------------------
 @dataclass(frozen=True)
 class StockPushed:

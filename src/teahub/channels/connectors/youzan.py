@@ -19,6 +19,7 @@ from teahub.channels.connectors.base import (
     PlatformLine,
     PlatformOrder,
     PlatformRefund,
+    PushKeys,
     PushMessage,
     Receiver,
     ShopSecrets,
@@ -170,16 +171,21 @@ class YouzanConnector:
         return [] if message.get("test") is True else [message]  # a test: Youzan checking the push URL
 
     def read_push(self, message: Mapping[str, Any]) -> PushMessage:
-        topic = str(message.get("type") or "")
-        version = whole(message["version"], "version") if message.get("version") not in (None, "") else None
-        tid = optional_text(message.get("id"))
-        msg_id = optional_text(message.get("msg_id")) or f"{tid}:{topic}:{version}"
+        topic, version, tid, msg_id = _envelope(message)
         inner = loads(unquote(str(message.get("msg") or "")), "msg") if message.get("msg") else {}
         document = inner if isinstance(inner, dict) and "full_order_info" in inner else None
         if document is not None and tid is None:
             tid = self.external_id_of(document)
         return PushMessage(message_id=msg_id, topic=topic, external_id=tid if topic.startswith("trade") else None,
                            body=dict(message), order_document=document, version=version)
+
+    def push_keys(self, message: Mapping[str, Any]) -> PushKeys:
+        """From the envelope when it names the order (it does); otherwise as `read_push` reads it."""
+        topic, _version, tid, msg_id = _envelope(message)
+        if tid is None:
+            read = self.read_push(message)
+            return PushKeys(read.message_id, read.topic, read.external_id)
+        return PushKeys(msg_id, topic, tid if topic.startswith("trade") else None)
 
     def push_ack(self) -> dict[str, Any]:
         return {"code": 0, "msg": "success"}
@@ -233,3 +239,11 @@ class YouzanConnector:
 
 def _missing(where: str) -> Any:
     raise ValidationFailed(f"{where}.created is missing", field=f"{where}.created")
+
+
+def _envelope(message: Mapping[str, Any]) -> tuple[str, int | None, str | None, str]:
+    """A push's topic, version, order id (tid) and message id, from the envelope around its `msg`."""
+    topic = str(message.get("type") or "")
+    version = whole(message["version"], "version") if message.get("version") not in (None, "") else None
+    tid = optional_text(message.get("id"))
+    return topic, version, tid, optional_text(message.get("msg_id")) or f"{tid}:{topic}:{version}"
