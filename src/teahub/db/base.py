@@ -1,4 +1,4 @@
-"""Declarative base shared by every capability's models, and column helpers."""
+"""Declarative base shared by every capability's models, and column and row helpers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm.attributes import set_committed_value
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -49,3 +50,11 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def known_empty(obj: Any, *collections: str) -> None:
+    """A new row's collections start empty, known so without a query, and what is appended to them later is
+    written as usual. (Giving `[]` to the constructor does the same through the change-tracking of a whole
+    collection being replaced, a fifth of the cost of making an order.)"""
+    for name in collections:
+        set_committed_value(obj, name, [])

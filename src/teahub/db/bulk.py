@@ -26,7 +26,7 @@ def insert_ignoring_conflicts(session: Session, table: Table, columns: Sequence[
     arrays = {}
     for name in columns:
         values = [row[name] for row in rows]
-        process = table.c[name].type.bind_processor(dialect)
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         arrays[name] = [process(v) for v in values] if process is not None else values
     session.execute(_unnest_insert(table, tuple(columns), tuple(conflict)), arrays)
 

@@ -20,16 +20,14 @@ def assign_ids(session: Session) -> None:
     of placeholders psycopg parses in Python every time. Elsewhere (SQLite) nothing changes."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    waiting: defaultdict[Any, list[tuple[int, Any]]] = defaultdict(list)
-    for obj in session.new:
+    waiting: defaultdict[Any, list[Any]] = defaultdict(list)
+    for obj in session.new:  # in the order they were added: ids keep following the order rows were made in
         table = _sequenced_table(type(obj))
         if table is not None and obj.id is None:
-            waiting[table].append((inspect(obj).insert_order or 0, obj))
-    for table, made in waiting.items():
-        if len(made) < MANY:
+            waiting[table].append(obj)
+    for table, objects in waiting.items():
+        if len(objects) < MANY:
             continue
-        # In the order they were added: ids keep following the order rows were made in.
-        objects = [obj for _, obj in sorted(made, key=lambda pair: pair[0])]
         sequence = func.pg_get_serial_sequence(table.fullname, "id")
         ids = list(session.scalars(select(func.nextval(sequence))
                                    .select_from(func.generate_series(1, len(objects)))))
@@ -54,3 +52,4 @@ def _integer(column: Any) -> bool:
         return column.type.python_type is int
     except NotImplementedError:
         return False
+

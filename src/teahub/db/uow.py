@@ -126,12 +126,12 @@ class UnitOfWork:
                 # past an event whose transaction is still in flight (see events_after).
                 self.session.execute(_OUTBOX_WRITERS)
             # All of the command's events in one round trip, in the order they were recorded.
-            self.session.execute(insert(OutboxEvent), self._events)
+            self.session.execute(insert(OutboxEvent.__table__), self._events)
             self._events = []
         if self._audits:
             from teahub.auth.models import AuditEntry  # the audit log is owned by auth
 
-            self.session.execute(insert(AuditEntry), self._audits)
+            self.session.execute(insert(AuditEntry.__table__), self._audits)
             self._audits = []
         assign_ids(self.session)
         self.session.commit()

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from teahub.catalog import service as catalog
 from teahub.catalog.rules import ProductInfo, line_amount, price_for
+from teahub.db.base import known_empty
 from teahub.db.ids import assign_ids
 from teahub.db.uow import UnitOfWork
 from teahub.errors import CreditLimitExceeded, DomainError, ValidationFailed
@@ -189,15 +190,17 @@ def _plan(uow: UnitOfWork, data: OrderIn, authorize: Authorize | None, credit_ap
                   discount=discount, shipping_fee=data.shipping_fee, total=total, paid_amount=0,
                   refunded_amount=0, on_credit=on_credit, needs_review=False, note=data.note, placed_at=placed_at,
                   platform_modified_at=data.platform_modified_at, version=0, created_at=now, updated_at=now,
-                  coupon_codes=[a.code for a in applied], coupon_discount=sum(a.discount for a in applied),
-                  lines=[], payments=[], refunds=[])
+                  coupon_codes=[a.code for a in applied], coupon_discount=sum(a.discount for a in applied))
+    known_empty(order, "lines", "payments", "refunds")
     for i, (p, share) in enumerate(zip(priced, shares, strict=True), start=1):
-        order.lines.append(OrderLine(
+        line = OrderLine(
             line_no=i, product_id=p.product.id, sku=p.product.sku, name=p.product.name, unit=p.product.unit,
             quantity=p.quantity, unit_price=p.unit_price, price_basis=p.product.price_basis,
             price_list=p.price_list, amount=p.amount, discount=p.line_discount + share,
             net_amount=p.amount - p.line_discount - share, cost=0, refunded_quantity=0, refunded_amount=0,
-            returned_cost=0, external_line_id=p.external_line_id, allocations=[]))
+            returned_cost=0, external_line_id=p.external_line_id)
+        known_empty(line, "allocations")
+        order.lines.append(line)
     return _Plan(data, order, location, priced, applied, settlement, over_limit, credit_approved_by)
 
 
