@@ -81,7 +81,8 @@ async def _store_group(group: list[_Waiting], uow: UnitOfWork) -> None:
         await run_in_threadpool(store_pushes, uow, [w.push for w in group])
     except Exception as exc:  # noqa: BLE001 - each push is then tried alone: one cannot fail the others
         if len(group) == 1:
-            group[0].stored.set_exception(exc)
+            if not group[0].stored.done():  # its request may have gone (the client hung up)
+                group[0].stored.set_exception(exc)
             return
         log.warning("a group of %d pushes could not be stored together; storing them one by one", len(group),
                     exc_info=True)
