@@ -4,15 +4,17 @@ events and audit entries; one bad order in a batch fails alone; stock never goes
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
 from teahub.auth.models import AuditEntry
-from teahub.channels import processing
+from teahub.channels import intake, processing
 from teahub.channels import service as channels
 from teahub.channels.models import ChannelOrder, InboxMessage
 from teahub.db.outbox import OutboxEvent
@@ -211,6 +213,45 @@ def test_pushes_are_kept_sealed_and_whole(client: TestClient, uow: UnitOfWork, e
     assert (message["message_id"], message["external_id"], message["state"]) == ("m-sealed", "E7", "processed")
     stored = f.ok(client.get(f"/api/v1/inbox/{message['id']}"))
     assert stored["payload"].encode() == body
+
+
+def test_pushes_arriving_together_are_each_stored_once_and_a_forged_one_refused_alone(
+        client: TestClient, app: Any, uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fifty pushes at the same moment on one server (stored together, in groups): ten of them twice, and one
+    signed with a wrong secret among them. Each good push is acknowledged, stored once and placed once; the forged
+    one alone is refused and leaves nothing."""
+    h.warehouse_with(client, {"LJ-50": 1000})
+    h.shop(client, "YZ01", "youzan")
+    bodies = [h.youzan_body(youzan_order(f"G{i}", [("LJ-50", 1, "88.00")], buyer=f"yz-g{i % 5}"), msg_id=f"g-{i}")
+              for i in range(40)]
+    forged = h.youzan_body(youzan_order("G-forged", [("LJ-50", 1, "88.00")]), msg_id="g-forged",
+                           secret="not-the-shop-secret")
+    sent = [*bodies, *bodies[:10], forged]
+    groups: list[int] = []
+    store = intake.store_pushes
+
+    def counted(uow_: UnitOfWork, pushes: list[processing.CheckedPush]) -> None:
+        groups.append(len(pushes))
+        store(uow_, pushes)
+
+    monkeypatch.setattr(intake, "store_pushes", counted)
+
+    async def post_all() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://teahub") as http:
+            return await asyncio.gather(*(http.post("/api/v1/channels/YZ01/webhook", content=body,
+                                                    headers={"content-type": "application/json"})
+                                          for body in sent))
+
+    answers = asyncio.run(post_all())
+    assert [a.status_code for a in answers] == [200] * 50 + [401]
+    assert all(a.json() == {"code": 0, "msg": "success"} for a in answers[:50])
+    assert sum(groups) == 50 and len(groups) < 50  # together: fewer writes than pushes
+    channels.drain(uow.session_factory, wait=True)  # what the pushes' own drainers had not reached yet
+    messages = h.inbox(client, "YZ01", limit=100)
+    assert sorted(m["message_id"] for m in messages) == sorted(f"g-{i}" for i in range(40))
+    assert {m["state"] for m in messages} == {"processed"}
+    placed = h.orders(client, "youzan")
+    assert sorted(o["external_id"] for o in placed) == sorted(f"G{i}" for i in range(40))
 
 
 def test_drainers_running_at_once_process_each_message_once(client: TestClient, uow: UnitOfWork) -> None:

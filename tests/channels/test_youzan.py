@@ -97,6 +97,22 @@ def test_push_with_a_wrong_sign_is_refused(client: TestClient) -> None:
     assert h.inbox(client, "YZ01") == []
 
 
+def test_a_new_secret_or_a_paused_shop_applies_to_the_next_push_at_once(client: TestClient) -> None:
+    """Pushes check the shop as this process last read it; a change made here applies to the very next push."""
+    arrange(client)
+    f.ok(client.post("/api/v1/shops/YZ01/sku-mappings", json={"platform_sku_id": "450996611",
+                                                              "sku": "TICKET-PARK"}), 201)
+    data = json.loads(h.real(VIRTUAL))
+    assert h.youzan_push(client, "YZ01", data, msg_id="m-old").status_code == 200
+    f.ok(client.patch("/api/v1/shops/YZ01", json={"app_secret": "a-brand-new-shop-secret"}))
+    assert h.youzan_push(client, "YZ01", data, msg_id="m-stale").status_code == 401  # the old secret
+    assert h.youzan_push(client, "YZ01", data, msg_id="m-new", secret="a-brand-new-shop-secret").status_code == 200
+    f.ok(client.patch("/api/v1/shops/YZ01", json={"active": False}))
+    assert h.youzan_push(client, "YZ01", data, msg_id="m-paused",
+                         secret="a-brand-new-shop-secret").status_code == 401
+    assert sorted(m["message_id"] for m in h.inbox(client, "YZ01")) == ["m-new", "m-old"]
+
+
 def test_a_push_is_named_from_its_envelope_as_reading_it_whole_names_it() -> None:
     """Pushes are stored under their message id, topic and order id before processing; Youzan's are read from the
     envelope without decoding the order inside, and must be exactly what reading the whole push gives."""
