@@ -50,7 +50,7 @@ async def accept(factory: sessionmaker[Session], shop_code: str, body: bytes, he
     stored: asyncio.Future[None] = loop.create_future()
     intake.waiting.append(_Waiting(factory, push, stored))
     if intake.writer is None:
-        intake.writer = loop.create_task(_write(intake, actor))
+        intake.writer = loop.create_task(_write(intake))
     await stored
     return push.ack
 
@@ -65,13 +65,14 @@ async def _shop(uow: UnitOfWork, code: str) -> ShopInfo | None:
         return None
 
 
-async def _write(intake: _Intake, actor: str) -> None:
+async def _write(intake: _Intake) -> None:
     """Store what waits, a group per write, until nothing does."""
     try:
         while intake.waiting:
             group, intake.waiting = intake.waiting, []
             for factory in {id(w.factory): w.factory for w in group}.values():
-                await _store_group([w for w in group if w.factory is factory], UnitOfWork(factory, actor=actor))
+                await _store_group([w for w in group if w.factory is factory],
+                                   UnitOfWork(factory, actor="channels:webhook"))
     finally:
         intake.writer = None
 
