@@ -254,6 +254,28 @@ def test_pushes_arriving_together_are_each_stored_once_and_a_forged_one_refused_
     assert sorted(o["external_id"] for o in placed) == sorted(f"G{i}" for i in range(40))
 
 
+def test_a_backlog_is_taken_in_larger_batches_and_a_quiet_inbox_in_small_ones(
+        client: TestClient, uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch) -> None:
+    h.warehouse_with(client, {"LJ-50": 1000})
+    h.shop(client, "YZ01", "youzan")
+    sizes: list[int] = []
+    take = processing._drain_batch
+
+    def counted(uow_: UnitOfWork, *, wait: bool, size: int) -> processing.Drained | None:
+        sizes.append(size)
+        return take(uow_, wait=wait, size=size)
+
+    monkeypatch.setattr(processing, "_drain_batch", counted)
+    for i in range(processing.BATCH + processing.BACKLOG_BATCH + 10):
+        accept(uow, "YZ01", youzan_order(f"B{i}", [("LJ-50", 1, "88.00")], buyer=f"yz-{i % 9}"))
+    assert channels.drain(uow.session_factory, wait=True).processed == 360
+    assert sizes == [processing.BATCH, processing.BACKLOG_BATCH, processing.BACKLOG_BATCH]
+    sizes.clear()
+    accept(uow, "YZ01", youzan_order("B-quiet", [("LJ-50", 1, "88.00")]))
+    assert channels.drain(uow.session_factory, wait=True).processed == 1
+    assert sizes == [processing.BATCH]
+
+
 def test_drainers_running_at_once_process_each_message_once(client: TestClient, uow: UnitOfWork) -> None:
     h.warehouse_with(client, {"LJ-50": 1000})
     h.shop(client, "YZ01", "youzan")

@@ -279,6 +279,9 @@ def _failed(row: InboxMessage, error: DomainError) -> None:
 
 # -- processing in batches -------------------------------------------------------------------------
 BATCH = 100
+# While batches come back full (a backlog), larger ones: fewer transactions for the same orders (+12% orders/s in
+# bench/sync.py); a quiet inbox keeps the batches, and so how long they hold stock rows, short.
+BACKLOG_BATCH = 250
 # Only one batch is processed at a time per database (schema): batches lock stock rows of many SKUs.
 _DRAIN_LOCK_KEY = 0x7EA_1B0C
 _draining: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
@@ -322,15 +325,17 @@ def drain(factory: sessionmaker[Session], *, wait: bool = False, standby: bool =
             total.busy = True
             return total
         try:
+            size = BATCH
             while budget is None or total.processed + total.failed < budget:
-                batch = _drain_batch(UnitOfWork(factory, actor="channels:inbox"), wait=wait or standby)
+                batch = _drain_batch(UnitOfWork(factory, actor="channels:inbox"), wait=wait or standby, size=size)
                 if batch is None:
                     total.busy = True
                     return total
                 total.processed += batch.processed
                 total.failed += batch.failed
-                if batch.processed + batch.failed < BATCH:
+                if batch.processed + batch.failed < size:
                     break
+                size = BACKLOG_BATCH
         finally:
             lock.release()
         if not _any_received(UnitOfWork(factory, actor="channels:inbox")):
@@ -344,7 +349,7 @@ def _any_received(uow: UnitOfWork) -> bool:
             is not None
 
 
-def _drain_batch(uow: UnitOfWork, *, wait: bool) -> Drained | None:
+def _drain_batch(uow: UnitOfWork, *, wait: bool, size: int) -> Drained | None:
     later: list[int] = []  # to be processed one by one: a push naming an order to fetch, an unexpected error
     result = Drained()
     with uow:
@@ -357,7 +362,7 @@ def _drain_batch(uow: UnitOfWork, *, wait: bool) -> Drained | None:
             elif not session.scalar(select(func.pg_try_advisory_xact_lock(*key))):
                 return None
         rows = list(session.scalars(select(InboxMessage).where(InboxMessage.state == "received")
-                                    .order_by(InboxMessage.id).limit(BATCH).with_for_update(skip_locked=True)))
+                                    .order_by(InboxMessage.id).limit(size).with_for_update(skip_locked=True)))
         shops = _shops_of(uow, rows)
         rest = _apply_new_orders(uow, rows, shops, result)
         for row in rest:
