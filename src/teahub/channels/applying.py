@@ -17,7 +17,6 @@ from teahub.channels.connectors.base import Connector, PlatformOrder, PlatformRe
 from teahub.channels.models import ChannelOrder, ChannelRefund
 from teahub.channels.shops import Mapped, ShopInfo, shop_mappings
 from teahub.customers.rules import normalize_identity
-from teahub.db.ids import assign_ids
 from teahub.db.uow import UnitOfWork
 from teahub.errors import DomainError, ValidationFailed
 from teahub.sales import service as sales
@@ -121,8 +120,7 @@ def apply_new_orders(uow: UnitOfWork, shop: ShopInfo, connector: Connector, pos:
             receiver_phone=po.receiver.phone, receiver_address=po.receiver.address, created_at=now, updated_at=now))
         answers[i] = Applied(view, status == 201, [])
     uow.session.add_all(claims)
-    assign_ids(uow.session)
-    uow.session.flush()
+    uow.flush()
     done = [answer for answer in answers if answer is not None]
     assert len(done) == len(pos), "every order is answered"
     return done

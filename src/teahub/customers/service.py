@@ -22,7 +22,6 @@ from teahub.customers.merges import list_merges, merge_customers, merge_view, re
 from teahub.customers.models import Customer, CustomerContact, CustomerIdentity, identity_hash, last4_hash
 from teahub.customers.records import customer_view, load_customer, refreshed_view, touch
 from teahub.customers.schemas import ContactIn, CustomerIn, CustomerPatch, CustomerRef, IdentityIn
-from teahub.db.ids import assign_ids
 from teahub.db.uow import UnitOfWork
 from teahub.errors import Conflict, DomainError, NotFound, ValidationFailed
 
@@ -381,8 +380,7 @@ def resolve_customers(uow: UnitOfWork, refs: list[dict[str, Any]]) -> list[Custo
         try:
             with uow.session.begin_nested():
                 uow.session.add_all(created)
-                assign_ids(uow.session)
-                uow.session.flush()
+                uow.flush()
         except IntegrityError:
             made, created = {}, []  # another transaction took an identity first: one by one instead
         for customer in created:

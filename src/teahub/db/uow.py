@@ -117,8 +117,7 @@ class UnitOfWork:
         if self._depth > 1:
             # The outermost caller commits; what this step changed is written now so the next step
             # (which may reload rows) sees it.
-            assign_ids(self.session)
-            self.session.flush()
+            self.flush()
             return
         if self._events:
             if self.session.get_bind().dialect.name == "postgresql":
@@ -139,6 +138,11 @@ class UnitOfWork:
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
+
+    def flush(self) -> None:
+        """Write what the session holds now (many new rows of a table get their ids up front: `assign_ids`)."""
+        assign_ids(self.session)
+        self.session.flush()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
