@@ -5,6 +5,7 @@ events and audit entries; one bad order in a batch fails alone; stock never goes
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from typing import Any
 
@@ -242,7 +243,9 @@ def test_pushes_arriving_together_are_each_stored_once_and_a_forged_one_refused_
                                                     headers={"content-type": "application/json"})
                                           for body in sent))
 
-    answers = asyncio.run(post_all())
+    # On a thread of its own: this test process's main thread may hold an event loop of an earlier test's.
+    with concurrent.futures.ThreadPoolExecutor(1) as own_thread:
+        answers = own_thread.submit(asyncio.run, post_all()).result()
     assert [a.status_code for a in answers] == [200] * 50 + [401]
     assert all(a.json() == {"code": 0, "msg": "success"} for a in answers[:50])
     assert sum(groups) == 50 and len(groups) < 50  # together: fewer writes than pushes
