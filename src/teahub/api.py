@@ -201,6 +201,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from teahub.sync.routes import metrics_router
     from teahub.sync.routes import router as sync_router
 
+    # Health first: load balancers ask it every few seconds.
+    @app.get("/health", tags=["health"])
+    def health(request: Request) -> dict[str, str]:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("select 1"))
+        return {"status": "ok", "version": __version__}
+
     # Routes are matched one after the other (tens of microseconds per router passed): the busiest first, the
     # platforms' pushes and the stores' sales.
     for router in (channels_router, sales_router, auth_router, catalog_router, inventory_router, customers_router,
@@ -215,12 +222,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from teahub.web.app import mount as mount_web
 
     mount_web(app)
-
-    @app.get("/health", tags=["health"])
-    def health(request: Request) -> dict[str, str]:
-        with request.app.state.engine.connect() as conn:
-            conn.execute(text("select 1"))
-        return {"status": "ok", "version": __version__}
 
     return app
 
