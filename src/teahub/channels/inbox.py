@@ -83,15 +83,19 @@ def store_many(uow: UnitOfWork, messages: list[Incoming], *, source: str = "webh
         rows = [{"shop_id": m.shop_id, "source": source, "kind": kind, "dedupe_key": key,
                  "message_id": (m.message_id or "")[:128] or None, "topic": (m.topic or "")[:64] or None,
                  "external_id": (m.external_id or "")[:64] or None, "payload": m.payload,
-                 "state": "received" if m.failure is None else "failed",
-                 "reason": m.failure.detail[:4000] if m.failure else None,
-                 "field": (m.failure.field or "")[:200] or None if m.failure else None,
+                 **(_RECEIVED if m.failure is None else failure_columns(m.failure)),
                  "attempts": 0 if m.failure is None else 1, "received_at": now}
                 for (_shop, key), m in firsts.items()]
         insert_ignoring_conflicts(uow.session, InboxMessage.__table__, _STORED, rows, ("shop_id", "dedupe_key"))
         uow.commit()
 
 
+def failure_columns(error: DomainError) -> dict[str, Any]:
+    """How a message that could not be processed is kept: failed, with why and the field at fault."""
+    return {"state": "failed", "reason": error.detail[:4000], "field": (error.field or "")[:200] or None}
+
+
+_RECEIVED = {"state": "received", "reason": None, "field": None}
 _STORED = ("shop_id", "source", "kind", "dedupe_key", "message_id", "topic", "external_id", "payload", "state",
            "reason", "field", "attempts", "received_at")
 

@@ -271,9 +271,8 @@ def _mark_failed(uow: UnitOfWork, inbox_id: int, error: DomainError) -> Outcome:
 
 
 def _failed(row: InboxMessage, error: DomainError) -> None:
-    row.state = "failed"
-    row.reason = error.detail[:4000]
-    row.field = (error.field or "")[:200] or None
+    for name, value in inbox.failure_columns(error).items():
+        setattr(row, name, value)
     row.attempts += 1
 
 

@@ -52,4 +52,3 @@ def _integer(column: Any) -> bool:
         return column.type.python_type is int
     except NotImplementedError:
         return False
-
